@@ -1,0 +1,478 @@
+//! Typed configuration: `FANORDER_*` environment variables over an optional TOML file (named by
+//! `FANORDER_CONFIG`) over development defaults. A missing or bad value stops start-up with a
+//! message naming the variable; the binary exits with code 2.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The prefix of every environment variable we read.
+pub const ENV_PREFIX: &str = "FANORDER_";
+
+/// Where the process runs: development allows generated secrets, production demands them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Local work: missing secrets are generated once into the data directory, with a warning.
+    #[default]
+    Development,
+    /// A real deployment: every secret must be configured.
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-friendly, coloured when on a terminal.
+    Pretty,
+    /// One JSON object per line, for log pipelines and CloudWatch.
+    Json,
+}
+
+/// Which store backs the table: `sqlite:<path>` (embedded) or `dynamodb:<table>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// The embedded SQLite adapter with its database file.
+    Sqlite(PathBuf),
+    /// The DynamoDB adapter with the table name (endpoint and credentials from the AWS variables).
+    Dynamodb(String),
+}
+
+/// A store URL that is not one of the two accepted forms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected `sqlite:<path>` or `dynamodb:<table>`, got `{0}`")]
+pub struct InvalidStoreUrl(String);
+
+impl FromStr for StoreUrl {
+    type Err = InvalidStoreUrl;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || InvalidStoreUrl(s.to_owned());
+        match s.split_once(':') {
+            Some(("sqlite", path)) if !path.trim().is_empty() => {
+                Ok(Self::Sqlite(PathBuf::from(path)))
+            }
+            Some(("dynamodb", table)) if valid_table_name(table) => {
+                Ok(Self::Dynamodb(table.to_owned()))
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// DynamoDB's rule for table names: 3 to 255 of `[A-Za-z0-9_.-]`.
+fn valid_table_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+impl fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            Self::Dynamodb(table) => write!(f, "dynamodb:{table}"),
+        }
+    }
+}
+
+impl Serialize for StoreUrl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for StoreUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A secret value: never printed by `Debug`, compared in constant time by those who use it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// Wraps raw secret bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The secret bytes, for the one place that needs them (a MAC key, a cipher key).
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A fresh random secret of `len` bytes.
+    pub fn random(len: usize) -> Self {
+        let mut bytes = vec![0u8; len];
+        rand::fill(bytes.as_mut_slice());
+        Self(bytes)
+    }
+
+    /// Base64 text of the secret, for writing the development secrets file.
+    pub fn to_base64(&self) -> String {
+        BASE64.encode(&self.0)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// A base64 secret of at least 32 bytes (a 256-bit key).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct KeyMaterial(pub Secret);
+
+impl<'de> Deserialize<'de> for KeyMaterial {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = BASE64.decode(text.trim()).map_err(|_| {
+            serde::de::Error::custom("must be base64 (e.g. from `openssl rand -base64 32`)")
+        })?;
+        if bytes.len() < 32 {
+            return Err(serde::de::Error::custom("must decode to at least 32 bytes"));
+        }
+        Ok(Self(Secret(bytes)))
+    }
+}
+
+impl Serialize for KeyMaterial {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_base64())
+    }
+}
+
+/// A duration written the human way: `30s`, `5m`, `1h 30m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map(Self).map_err(|e| {
+            serde::de::Error::custom(format!("must be a duration like `30s` or `5m` ({e})"))
+        })
+    }
+}
+
+impl Serialize for HumanDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&humantime::format_duration(self.0))
+    }
+}
+
+/// Everything the process can be configured with. Field `x` is `FANORDER_X` in the environment
+/// and `x = ...` in the file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `development` (default) or `production`.
+    pub env: Environment,
+    /// The address `serve` listens on.
+    pub addr: SocketAddr,
+    /// The store: `sqlite:<path>` or `dynamodb:<table>`.
+    pub store: StoreUrl,
+    /// Where development secrets and other local state are kept.
+    pub data_dir: PathBuf,
+    /// `pretty` or `json`; JSON is forced on Lambda.
+    pub log_format: Option<LogFormat>,
+    /// The log filter, in `tracing` directive syntax (`info,fanorder=debug`).
+    pub log: String,
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// How long a request may take before it is abandoned with 503 `timeout`.
+    pub request_timeout: HumanDuration,
+    /// The master secret (base64, 32+ bytes) from which cursor-signing and at-rest encryption
+    /// keys are derived. Required in production.
+    #[serde(skip_serializing)]
+    pub secret_key: Option<KeyMaterial>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            env: Environment::Development,
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            store: StoreUrl::Sqlite(PathBuf::from("fanorder.db")),
+            data_dir: PathBuf::from(".fanorder"),
+            log_format: None,
+            log: "info".to_owned(),
+            body_limit: 1024 * 1024,
+            request_timeout: HumanDuration(Duration::from_secs(30)),
+            secret_key: None,
+        }
+    }
+}
+
+/// A configuration value that stops start-up: which variable, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {variable}: {message}")]
+pub struct ConfigError {
+    /// The variable (or file key) at fault, e.g. `FANORDER_STORE`.
+    pub variable: String,
+    /// What is wrong and what would be accepted.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// An error about one variable.
+    pub fn new(variable: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            variable: variable.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads from the process environment and the file `FANORDER_CONFIG` names, if any.
+    pub fn load() -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Ok(path) = std::env::var("FANORDER_CONFIG") {
+            let path = Path::new(&path);
+            if !path.is_file() {
+                return Err(ConfigError::new(
+                    "FANORDER_CONFIG",
+                    format!("no such file: {}", path.display()),
+                ));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed(ENV_PREFIX).ignore(&["CONFIG"]))
+            .extract()
+            .map_err(describe)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Rules that span fields or depend on the environment.
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.body_limit < 1024 {
+            return Err(ConfigError::new(
+                "FANORDER_BODY_LIMIT",
+                "must be at least 1024 bytes",
+            ));
+        }
+        if self.request_timeout.0.is_zero() {
+            return Err(ConfigError::new(
+                "FANORDER_REQUEST_TIMEOUT",
+                "must be longer than zero",
+            ));
+        }
+        if self.env == Environment::Production && self.secret_key.is_none() {
+            return Err(ConfigError::new(
+                "FANORDER_SECRET_KEY",
+                "is required in production (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The log format to use: JSON on Lambda or when asked, pretty otherwise.
+    pub fn effective_log_format(&self) -> LogFormat {
+        if crate::telemetry::on_lambda() {
+            return LogFormat::Json;
+        }
+        self.log_format.unwrap_or(LogFormat::Pretty)
+    }
+}
+
+/// Turns figment's error into one that names the variable the way the operator wrote it.
+fn describe(err: figment::Error) -> ConfigError {
+    let key = err.path.join(".");
+    let from_file = err
+        .metadata
+        .as_ref()
+        .and_then(|m| m.source.as_ref())
+        .and_then(|s| s.file_path())
+        .map(|p| p.display().to_string());
+    let variable = match from_file {
+        Some(file) => format!("`{key}` in {file}"),
+        None => format!("{ENV_PREFIX}{}", key.to_ascii_uppercase()),
+    };
+    let message = match &err.kind {
+        figment::error::Kind::Message(m) => m.clone(),
+        other => other.to_string(),
+    };
+    ConfigError { variable, message }
+}
+
+#[cfg(test)]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment's Jail closures return figment::Error"
+)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load_err(jail: &mut Jail, var: &str, value: &str) -> ConfigError {
+        jail.set_env(var, value);
+        let err = Config::load().expect_err("should be refused");
+        jail.clear_env();
+        err
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        Jail::expect_with(|_jail| {
+            let config = Config::load().unwrap();
+            assert_eq!(config.env, Environment::Development);
+            assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+            assert_eq!(config.store, StoreUrl::Sqlite("fanorder.db".into()));
+            assert_eq!(config.body_limit, 1024 * 1024);
+            assert_eq!(config.request_timeout.0, Duration::from_secs(30));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_variables_set_each_field() {
+        Jail::expect_with(|jail| {
+            jail.set_env("FANORDER_ADDR", "0.0.0.0:8080");
+            jail.set_env("FANORDER_STORE", "dynamodb:orders-prod");
+            jail.set_env("FANORDER_BODY_LIMIT", "2048");
+            jail.set_env("FANORDER_REQUEST_TIMEOUT", "5s");
+            jail.set_env("FANORDER_LOG_FORMAT", "json");
+            jail.set_env("FANORDER_SECRET_KEY", Secret::random(32).to_base64());
+            let config = Config::load().unwrap();
+            assert_eq!(config.addr.port(), 8080);
+            assert_eq!(config.store, StoreUrl::Dynamodb("orders-prod".into()));
+            assert_eq!(config.body_limit, 2048);
+            assert_eq!(config.request_timeout.0, Duration::from_secs(5));
+            assert_eq!(config.log_format, Some(LogFormat::Json));
+            assert_eq!(config.secret_key.unwrap().0.expose().len(), 32);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        Jail::expect_with(|jail| {
+            let err = load_err(jail, "FANORDER_STORE", "postgres://x");
+            assert_eq!(err.variable, "FANORDER_STORE");
+            assert!(err.message.contains("sqlite:<path>"), "{err}");
+            assert!(
+                err.to_string()
+                    .starts_with("configuration error: FANORDER_STORE:")
+            );
+
+            assert_eq!(
+                load_err(jail, "FANORDER_ADDR", "localhost").variable,
+                "FANORDER_ADDR"
+            );
+            assert_eq!(
+                load_err(jail, "FANORDER_BODY_LIMIT", "lots").variable,
+                "FANORDER_BODY_LIMIT"
+            );
+            assert_eq!(
+                load_err(jail, "FANORDER_BODY_LIMIT", "10").variable,
+                "FANORDER_BODY_LIMIT"
+            );
+            assert_eq!(
+                load_err(jail, "FANORDER_REQUEST_TIMEOUT", "soon").variable,
+                "FANORDER_REQUEST_TIMEOUT"
+            );
+            assert_eq!(
+                load_err(jail, "FANORDER_ENV", "staging").variable,
+                "FANORDER_ENV"
+            );
+            assert_eq!(
+                load_err(jail, "FANORDER_SECRET_KEY", "c2hvcnQ=").variable,
+                "FANORDER_SECRET_KEY"
+            );
+            assert_eq!(
+                load_err(jail, "FANORDER_STORE", "dynamodb:a").variable,
+                "FANORDER_STORE"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn production_requires_the_secret_key() {
+        Jail::expect_with(|jail| {
+            let err = load_err(jail, "FANORDER_ENV", "production");
+            assert_eq!(err.variable, "FANORDER_SECRET_KEY");
+            jail.set_env("FANORDER_ENV", "production");
+            jail.set_env("FANORDER_SECRET_KEY", Secret::random(32).to_base64());
+            assert_eq!(Config::load().unwrap().env, Environment::Production);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_file_sets_values_and_the_environment_wins() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "fanorder.toml",
+                "addr = \"127.0.0.1:4000\"\nstore = \"sqlite:/tmp/x.db\"\n",
+            )?;
+            jail.set_env("FANORDER_CONFIG", "fanorder.toml");
+            jail.set_env("FANORDER_ADDR", "127.0.0.1:5000");
+            let config = Config::load().unwrap();
+            assert_eq!(config.addr.port(), 5000);
+            assert_eq!(config.store, StoreUrl::Sqlite("/tmp/x.db".into()));
+
+            jail.create_file("bad.toml", "store = \"nope\"\n")?;
+            jail.set_env("FANORDER_CONFIG", "bad.toml");
+            let err = Config::load().unwrap_err();
+            assert!(
+                err.variable.contains("`store` in") && err.variable.contains("bad.toml"),
+                "{err}"
+            );
+
+            jail.set_env("FANORDER_CONFIG", "missing.toml");
+            assert_eq!(Config::load().unwrap_err().variable, "FANORDER_CONFIG");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new(b"hunter2hunter2".to_vec());
+        assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+        let key = KeyMaterial(secret);
+        assert!(!format!("{key:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn store_urls_parse_both_forms_only() {
+        assert_eq!(
+            "sqlite:a.db".parse::<StoreUrl>().unwrap(),
+            StoreUrl::Sqlite("a.db".into())
+        );
+        assert_eq!(
+            "dynamodb:fanorder".parse::<StoreUrl>().unwrap(),
+            StoreUrl::Dynamodb("fanorder".into())
+        );
+        for bad in [
+            "",
+            "sqlite:",
+            "dynamodb:",
+            "dynamodb:x",
+            "dynamodb:bad name",
+            "mysql:x",
+            "fanorder.db",
+        ] {
+            assert!(bad.parse::<StoreUrl>().is_err(), "{bad}");
+        }
+        assert_eq!(StoreUrl::Dynamodb("t1x".into()).to_string(), "dynamodb:t1x");
+    }
+}

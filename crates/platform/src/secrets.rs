@@ -1,0 +1,213 @@
+//! The process's resolved secrets. In production every secret comes from configuration; in
+//! development a missing one is generated once into the data directory (with a loud warning), so
+//! `fanorder serve` runs with no setup and `fanorder simulate` finds the same values.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::config::{Config, ConfigError, Environment, Secret};
+
+/// The file, inside the data directory, that holds generated development secrets.
+pub const DEV_SECRETS_FILE: &str = "dev-secrets.json";
+
+/// Secrets the process runs with.
+#[derive(Clone, Debug)]
+pub struct Secrets {
+    master: Secret,
+    /// True when any secret was generated for development rather than configured.
+    pub generated: bool,
+}
+
+impl Secrets {
+    /// Secrets from explicit values (tests, Lambda after fetching from Secrets Manager).
+    pub fn new(master: Secret) -> Self {
+        Self {
+            master,
+            generated: false,
+        }
+    }
+
+    /// Resolves the secrets for `config`: configured values win; in development, missing ones are
+    /// read from (or generated into) `<data_dir>/dev-secrets.json`.
+    pub fn resolve(config: &Config) -> Result<Self, ConfigError> {
+        if let Some(key) = &config.secret_key {
+            return Ok(Self {
+                master: key.0.clone(),
+                generated: false,
+            });
+        }
+        if config.env == Environment::Production {
+            return Err(ConfigError::new(
+                "FANORDER_SECRET_KEY",
+                "is required in production",
+            ));
+        }
+        let stored = DevSecrets::open(&config.data_dir)?;
+        Ok(Self {
+            master: stored.get_or_create("secret_key", 32)?,
+            generated: true,
+        })
+    }
+
+    /// A 256-bit key for one purpose (`cursor`, `page-token`...), derived from the master
+    /// secret, so purposes never share a key and one configured secret serves them all.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.master.expose())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(b"fanorder/");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// Development secrets persisted as base64 in a JSON file readable only by the owner.
+#[derive(Debug)]
+pub struct DevSecrets {
+    path: PathBuf,
+}
+
+impl DevSecrets {
+    /// The secrets file inside `data_dir` (created on first write).
+    pub fn open(data_dir: &Path) -> Result<Self, ConfigError> {
+        Ok(Self {
+            path: data_dir.join(DEV_SECRETS_FILE),
+        })
+    }
+
+    fn read(&self) -> Result<BTreeMap<String, String>, ConfigError> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                ConfigError::new(
+                    "FANORDER_DATA_DIR",
+                    format!("{} is not valid JSON: {e}", self.path.display()),
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(ConfigError::new(
+                "FANORDER_DATA_DIR",
+                format!("cannot read {}: {e}", self.path.display()),
+            )),
+        }
+    }
+
+    /// The named secret, generating `len` random bytes the first time.
+    pub fn get_or_create(&self, name: &str, len: usize) -> Result<Secret, ConfigError> {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut all = self.read()?;
+        if let Some(value) = all.get(name)
+            && let Ok(bytes) = engine.decode(value)
+        {
+            return Ok(Secret::new(bytes));
+        }
+        let secret = Secret::random(len);
+        all.insert(name.to_owned(), secret.to_base64());
+        self.write(&all)?;
+        tracing::warn!(
+            file = %self.path.display(),
+            secret = name,
+            "generated a development secret; set FANORDER_ENV=production and configure real secrets for any real use"
+        );
+        Ok(secret)
+    }
+
+    /// The named text value (e.g. the development webhook verify token), generating a random
+    /// alphanumeric one the first time.
+    pub fn get_or_create_text(&self, name: &str) -> Result<String, ConfigError> {
+        let mut all = self.read()?;
+        if let Some(value) = all.get(name) {
+            return Ok(value.clone());
+        }
+        let value: String = Secret::random(16)
+            .expose()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        all.insert(name.to_owned(), value.clone());
+        self.write(&all)?;
+        Ok(value)
+    }
+
+    fn write(&self, all: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+        let fail = |e: std::io::Error| {
+            ConfigError::new(
+                "FANORDER_DATA_DIR",
+                format!("cannot write {}: {e}", self.path.display()),
+            )
+        };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let text = serde_json::to_vec_pretty(all).map_err(|e| fail(std::io::Error::other(e)))?;
+        // Write then rename, so a crash never leaves half a file.
+        let tmp = self.path.with_extension("json.tmp");
+        std::fs::write(&tmp, text).map_err(fail)?;
+        restrict(&tmp).map_err(fail)?;
+        std::fs::rename(&tmp, &self.path).map_err(fail)
+    }
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn restrict(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn development_secrets_are_generated_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().join("data"),
+            ..Config::default()
+        };
+        let first = Secrets::resolve(&config).unwrap();
+        assert!(first.generated);
+        let second = Secrets::resolve(&config).unwrap();
+        assert_eq!(first.derive("cursor"), second.derive("cursor"));
+        assert_ne!(
+            first.derive("cursor"),
+            first.derive("page-token"),
+            "purposes get distinct keys"
+        );
+        let text = std::fs::read_to_string(dir.path().join("data").join(DEV_SECRETS_FILE)).unwrap();
+        assert!(text.contains("secret_key"));
+        let stored = DevSecrets::open(&config.data_dir).unwrap();
+        let token = stored.get_or_create_text("verify_token").unwrap();
+        assert_eq!(stored.get_or_create_text("verify_token").unwrap(), token);
+    }
+
+    #[test]
+    fn configured_secrets_win_and_production_demands_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::config::KeyMaterial(Secret::new(vec![9u8; 32]));
+        let config = Config {
+            data_dir: dir.path().into(),
+            secret_key: Some(key),
+            ..Config::default()
+        };
+        let secrets = Secrets::resolve(&config).unwrap();
+        assert!(!secrets.generated);
+        assert!(!dir.path().join(DEV_SECRETS_FILE).exists());
+        let production = Config {
+            env: Environment::Production,
+            data_dir: dir.path().into(),
+            ..Config::default()
+        };
+        assert_eq!(
+            Secrets::resolve(&production).unwrap_err().variable,
+            "FANORDER_SECRET_KEY"
+        );
+    }
+}
