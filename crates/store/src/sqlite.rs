@@ -1,0 +1,751 @@
+//! The embedded adapter: one SQLite file in WAL mode, fsync on every commit.
+//!
+//! All writes go to one writer thread that owns the write connection. It takes every request
+//! waiting in its queue, runs each in its own savepoint inside one transaction, commits once
+//! (one fsync for the whole group) and only then answers each request: a group commit, as
+//! databases do, so a flood of small writes does not pay one fsync each. Reads run on a few
+//! reader threads with their own connections. No SQLite call ever runs on an async runtime
+//! thread.
+//!
+//! Keys are TEXT with SQLite's BINARY collation, which compares UTF-8 bytes: the same order as
+//! DynamoDB. Index entries live in `gsi_entries`, maintained in the same transaction as the
+//! item. Expired items are invisible at once and removed by a sweeper.
+
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use fanorder_platform::Clock;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use tokio::sync::oneshot;
+
+use crate::cursor::Position;
+use crate::eval;
+use crate::model::{
+    Capacity, CmpOp, Delete, Item, Key, Put, Query, SortKey, StoreError, StoreResult, TxFailure,
+    TxOp, Update, Value,
+};
+use crate::schema::TableSchema;
+use crate::table::Backend;
+
+/// Tuning for the embedded adapter.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// Reader threads (each with its own connection).
+    pub readers: usize,
+    /// How often expired items are removed.
+    pub sweep_every: Duration,
+    /// The most write requests committed together.
+    pub max_group: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        let cores = thread::available_parallelism().map_or(2, usize::from);
+        Self {
+            readers: cores.clamp(2, 8),
+            sweep_every: Duration::from_secs(60),
+            max_group: 512,
+        }
+    }
+}
+
+/// The embedded store.
+pub struct Sqlite {
+    writer: Sender<WriteJob>,
+    readers: Sender<ReadJob>,
+    schema: &'static TableSchema,
+    path: PathBuf,
+    clock: Clock,
+    // Dropping this sender stops the sweeper thread.
+    _stop_sweeper: Sender<()>,
+}
+
+impl std::fmt::Debug for Sqlite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sqlite")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+
+enum WriteOp {
+    Put(Put),
+    Delete(Delete),
+    Update(Update),
+    Transact(Vec<TxOp>),
+    Sweep,
+}
+
+enum WriteOutput {
+    Done,
+    Item(Item),
+    Removed(Option<Item>),
+    Swept(usize),
+}
+
+struct WriteJob {
+    op: WriteOp,
+    now: i64,
+    reply: oneshot::Sender<StoreResult<WriteOutput>>,
+}
+
+const SCHEMA_SQL: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    body BLOB NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_by_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS gsi_entries (
+    idx TEXT NOT NULL,
+    ipk TEXT NOT NULL,
+    isk TEXT NOT NULL,
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    PRIMARY KEY (idx, ipk, isk, pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS gsi_entries_by_item ON gsi_entries (pk, sk);
+";
+
+fn unavailable(err: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {err}"))
+}
+
+fn closed() -> StoreError {
+    StoreError::Unavailable("sqlite: the store is shut down".to_owned())
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) the database file and starts the writer, readers and sweeper.
+    pub async fn open(
+        path: impl Into<PathBuf>,
+        options: SqliteOptions,
+        clock: Clock,
+    ) -> StoreResult<Self> {
+        let path = path.into();
+        tokio::task::spawn_blocking(move || Self::open_blocking(path, options, clock))
+            .await
+            .map_err(unavailable)?
+    }
+
+    fn open_blocking(path: PathBuf, options: SqliteOptions, clock: Clock) -> StoreResult<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(unavailable)?;
+        }
+        let schema = TableSchema::load();
+        let mut write_conn = Connection::open(&path).map_err(unavailable)?;
+        write_conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA busy_timeout = 10000;
+                 PRAGMA cache_size = -32000;",
+            )
+            .map_err(unavailable)?;
+        write_conn.execute_batch(SCHEMA_SQL).map_err(unavailable)?;
+        // Nothing else writes with this connection; make sure the first group does not wait.
+        write_conn.set_prepared_statement_cache_capacity(64);
+
+        let (writer, write_rx) = crossbeam_channel::unbounded::<WriteJob>();
+        let max_group = options.max_group.max(1);
+        thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(&mut write_conn, &write_rx, schema, max_group))
+            .map_err(unavailable)?;
+
+        let (readers, read_rx) = crossbeam_channel::unbounded::<ReadJob>();
+        for n in 0..options.readers.max(1) {
+            let conn = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .map_err(unavailable)?;
+            conn.execute_batch(
+                "PRAGMA query_only = 1; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16000;",
+            )
+            .map_err(unavailable)?;
+            conn.set_prepared_statement_cache_capacity(64);
+            let rx = read_rx.clone();
+            thread::Builder::new()
+                .name(format!("sqlite-reader-{n}"))
+                .spawn(move || {
+                    while let Ok(job) = rx.recv() {
+                        job(&conn);
+                    }
+                })
+                .map_err(unavailable)?;
+        }
+
+        let (stop_sweeper, stop_rx) = crossbeam_channel::bounded::<()>(0);
+        let sweep_writer = writer.clone();
+        let sweep_clock = clock.clone();
+        let every = options.sweep_every;
+        thread::Builder::new()
+            .name("sqlite-sweeper".into())
+            .spawn(move || sweeper_loop(&stop_rx, &sweep_writer, &sweep_clock, every))
+            .map_err(unavailable)?;
+
+        Ok(Self {
+            writer,
+            readers,
+            schema,
+            path,
+            clock,
+            _stop_sweeper: stop_sweeper,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Removes expired items now (the sweeper does this on its own every minute); returns how many.
+    pub async fn sweep(&self) -> StoreResult<usize> {
+        match self
+            .write(WriteOp::Sweep, self.clock.now_epoch_seconds())
+            .await?
+        {
+            WriteOutput::Swept(n) => Ok(n),
+            _ => Err(unavailable("unexpected sweep output")),
+        }
+    }
+
+    async fn write(&self, op: WriteOp, now: i64) -> StoreResult<WriteOutput> {
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(WriteJob { op, now, reply })
+            .map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (reply, answer) = oneshot::channel();
+        self.readers
+            .send(Box::new(move |conn| {
+                let _ = reply.send(f(conn));
+            }))
+            .map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+}
+
+fn writer_loop(
+    conn: &mut Connection,
+    jobs: &Receiver<WriteJob>,
+    schema: &'static TableSchema,
+    max_group: usize,
+) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < max_group {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let results = commit_group(conn, schema, &group);
+        for (job, result) in group.into_iter().zip(results) {
+            // The caller may have gone away (request cancelled); its write still stands.
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// Runs every job of the group in its own savepoint of one transaction and commits once.
+fn commit_group(
+    conn: &mut Connection,
+    schema: &TableSchema,
+    group: &[WriteJob],
+) -> Vec<StoreResult<WriteOutput>> {
+    let fail_all = |err: StoreError| group.iter().map(|_| Err(err.clone())).collect();
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(err) => return fail_all(unavailable(err)),
+    };
+    let mut results = Vec::with_capacity(group.len());
+    for job in group {
+        let outcome = match tx.savepoint() {
+            Ok(mut sp) => {
+                let outcome = apply(&sp, schema, &job.op, job.now);
+                if outcome.is_ok() {
+                    match sp.commit() {
+                        Ok(()) => outcome,
+                        Err(err) => Err(unavailable(err)),
+                    }
+                } else {
+                    let _ = sp.rollback();
+                    outcome
+                }
+            }
+            Err(err) => Err(unavailable(err)),
+        };
+        results.push(outcome);
+    }
+    match tx.commit() {
+        Ok(()) => results,
+        Err(err) => fail_all(unavailable(err)),
+    }
+}
+
+fn sweeper_loop(stop: &Receiver<()>, writer: &Sender<WriteJob>, clock: &Clock, every: Duration) {
+    loop {
+        match stop.recv_timeout(every) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        loop {
+            let (reply, answer) = oneshot::channel();
+            let job = WriteJob {
+                op: WriteOp::Sweep,
+                now: clock.now_epoch_seconds(),
+                reply,
+            };
+            if writer.send(job).is_err() {
+                return;
+            }
+            match answer.blocking_recv() {
+                Ok(Ok(WriteOutput::Swept(n))) if n >= SWEEP_BATCH => continue,
+                _ => break,
+            }
+        }
+    }
+}
+
+const SWEEP_BATCH: usize = 1000;
+
+fn apply(
+    conn: &Connection,
+    schema: &TableSchema,
+    op: &WriteOp,
+    now: i64,
+) -> StoreResult<WriteOutput> {
+    match op {
+        WriteOp::Put(put) => {
+            let key = item_key(schema, &put.item)?;
+            let current = load_visible(conn, &key, now)?;
+            if let Some(cond) = &put.cond
+                && !eval::holds(cond, current.as_ref())
+            {
+                return Err(StoreError::ConditionFailed {
+                    current: current.map(Box::new),
+                });
+            }
+            store_item(conn, schema, &key, &put.item)?;
+            Ok(WriteOutput::Done)
+        }
+        WriteOp::Delete(delete) => {
+            let current = load_visible(conn, &delete.key, now)?;
+            if let Some(cond) = &delete.cond
+                && !eval::holds(cond, current.as_ref())
+            {
+                return Err(StoreError::ConditionFailed {
+                    current: current.map(Box::new),
+                });
+            }
+            remove_item(conn, &delete.key)?;
+            Ok(WriteOutput::Removed(current))
+        }
+        WriteOp::Update(update) => {
+            let current = load_visible(conn, &update.key, now)?;
+            if let Some(cond) = &update.cond
+                && !eval::holds(cond, current.as_ref())
+            {
+                return Err(StoreError::ConditionFailed {
+                    current: current.map(Box::new),
+                });
+            }
+            let item = updated(schema, current, update)?;
+            store_item(conn, schema, &update.key, &item)?;
+            Ok(WriteOutput::Item(item))
+        }
+        WriteOp::Transact(ops) => {
+            // Every condition is checked against the state before the transaction (no two
+            // operations touch the same item), then everything is written.
+            let mut currents = Vec::with_capacity(ops.len());
+            let mut failures = Vec::new();
+            for (index, op) in ops.iter().enumerate() {
+                let (key, cond) = match op {
+                    TxOp::Put(put) => (item_key(schema, &put.item)?, put.cond.as_ref()),
+                    TxOp::Delete(delete) => (delete.key.clone(), delete.cond.as_ref()),
+                    TxOp::Update(update) => (update.key.clone(), update.cond.as_ref()),
+                    TxOp::Check(check) => (check.key.clone(), Some(&check.cond)),
+                };
+                let current = load_visible(conn, &key, now)?;
+                if let Some(cond) = cond
+                    && !eval::holds(cond, current.as_ref())
+                {
+                    failures.push(TxFailure {
+                        index,
+                        current: current.clone(),
+                    });
+                }
+                currents.push((key, current));
+            }
+            if !failures.is_empty() {
+                return Err(StoreError::TransactionCanceled { failures });
+            }
+            for (op, (key, current)) in ops.iter().zip(currents) {
+                match op {
+                    TxOp::Put(put) => store_item(conn, schema, &key, &put.item)?,
+                    TxOp::Delete(_) => remove_item(conn, &key)?,
+                    TxOp::Update(update) => {
+                        let item = updated(schema, current, update)?;
+                        store_item(conn, schema, &key, &item)?;
+                    }
+                    TxOp::Check(_) => {}
+                }
+            }
+            Ok(WriteOutput::Done)
+        }
+        WriteOp::Sweep => {
+            let mut stmt = conn
+                .prepare_cached("SELECT pk, sk FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT ?2")
+                .map_err(unavailable)?;
+            let keys = stmt
+                .query_map(params![now, SWEEP_BATCH as i64], |row| {
+                    Ok(Key {
+                        pk: row.get(0)?,
+                        sk: row.get(1)?,
+                    })
+                })
+                .map_err(unavailable)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            for key in &keys {
+                remove_item(conn, key)?;
+            }
+            Ok(WriteOutput::Swept(keys.len()))
+        }
+    }
+}
+
+fn updated(schema: &TableSchema, current: Option<Item>, update: &Update) -> StoreResult<Item> {
+    let keys = (
+        schema.partition_key.name.as_str(),
+        schema.sort_key.name.as_str(),
+    );
+    let item = eval::apply_changes(current, &update.key, keys, &update.changes)?;
+    if eval::item_size(&item) > eval::MAX_ITEM_BYTES {
+        return Err(StoreError::ItemTooLarge);
+    }
+    Ok(item)
+}
+
+fn item_key(schema: &TableSchema, item: &Item) -> StoreResult<Key> {
+    let attr = |name: &str| match item.get(name) {
+        Some(Value::S(text)) => Ok(text.clone()),
+        _ => Err(StoreError::invalid(format!(
+            "item has no string attribute {name}"
+        ))),
+    };
+    Ok(Key {
+        pk: attr(&schema.partition_key.name)?,
+        sk: attr(&schema.sort_key.name)?,
+    })
+}
+
+fn encode(item: &Item) -> StoreResult<Vec<u8>> {
+    serde_json::to_vec(item).map_err(unavailable)
+}
+
+fn decode(body: &[u8]) -> StoreResult<Item> {
+    serde_json::from_slice(body).map_err(unavailable)
+}
+
+fn load_visible(conn: &Connection, key: &Key, now: i64) -> StoreResult<Option<Item>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)")
+        .map_err(unavailable)?;
+    let body: Option<Vec<u8>> = stmt
+        .query_row(params![key.pk, key.sk, now], |row| row.get(0))
+        .optional()
+        .map_err(unavailable)?;
+    body.map(|b| decode(&b)).transpose()
+}
+
+fn store_item(conn: &Connection, schema: &TableSchema, key: &Key, item: &Item) -> StoreResult<()> {
+    let body = encode(item)?;
+    let expires_at = eval::expiry(item, &schema.ttl_attribute);
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO items (pk, sk, body, expires_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk, body, expires_at]))
+    .map_err(unavailable)?;
+    conn.prepare_cached("DELETE FROM gsi_entries WHERE pk = ?1 AND sk = ?2")
+        .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk]))
+        .map_err(unavailable)?;
+    for index in &schema.global_secondary_indexes {
+        // Sparse indexes: only items with both index keys are in the index.
+        if let (Some(Value::S(ipk)), Some(Value::S(isk))) = (
+            item.get(&index.partition_key.name),
+            item.get(&index.sort_key.name),
+        ) {
+            conn.prepare_cached(
+                "INSERT INTO gsi_entries (idx, ipk, isk, pk, sk) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut stmt| stmt.execute(params![index.name, ipk, isk, key.pk, key.sk]))
+            .map_err(unavailable)?;
+        }
+    }
+    Ok(())
+}
+
+fn remove_item(conn: &Connection, key: &Key) -> StoreResult<()> {
+    for sql in [
+        "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+        "DELETE FROM gsi_entries WHERE pk = ?1 AND sk = ?2",
+    ] {
+        conn.prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk]))
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// The smallest string greater than every string that starts with `prefix`, in UTF-8 byte
+/// order (which is code point order), or `None` when there is none.
+fn prefix_successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = u32::from(last) + 1;
+        if next == 0xD800 {
+            next = 0xE000; // skip the surrogate range, which is not valid in strings
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// The SQL and parameters of a query: `key` is the column holding the sort key being ranged.
+fn sort_key_sql(
+    sk: Option<&SortKey>,
+    column: &str,
+    params: &mut Vec<rusqlite::types::Value>,
+) -> String {
+    let bind = |v: &str, params: &mut Vec<rusqlite::types::Value>| {
+        params.push(rusqlite::types::Value::Text(v.to_owned()));
+        format!("?{}", params.len())
+    };
+    match sk {
+        None => String::new(),
+        Some(SortKey::Cmp(op, value)) => {
+            let op = match op {
+                CmpOp::Eq => "=",
+                CmpOp::Lt => "<",
+                CmpOp::Le => "<=",
+                CmpOp::Gt => ">",
+                CmpOp::Ge => ">=",
+            };
+            format!(" AND {column} {op} {}", bind(value, params))
+        }
+        Some(SortKey::Between(low, high)) => {
+            let low = bind(low, params);
+            let high = bind(high, params);
+            format!(" AND {column} >= {low} AND {column} <= {high}")
+        }
+        Some(SortKey::BeginsWith(prefix)) => {
+            let low = bind(prefix, params);
+            match prefix_successor(prefix) {
+                Some(upper) => format!(
+                    " AND {column} >= {low} AND {column} < {}",
+                    bind(&upper, params)
+                ),
+                None => format!(" AND {column} >= {low}"),
+            }
+        }
+    }
+}
+
+fn run_query(
+    conn: &Connection,
+    schema: &TableSchema,
+    query: &Query,
+    after: Option<Position>,
+    fetch: usize,
+    now: i64,
+) -> StoreResult<Vec<Item>> {
+    use rusqlite::types::Value as Sql;
+    let mut params: Vec<Sql> = Vec::new();
+    let (dir, cmp) = if query.forward {
+        ("ASC", ">")
+    } else {
+        ("DESC", "<")
+    };
+    let sql = match &query.index {
+        None => {
+            params.push(Sql::Text(query.pk.clone()));
+            params.push(Sql::Integer(now));
+            let mut sql =
+                "SELECT body FROM items WHERE pk = ?1 AND (expires_at IS NULL OR expires_at > ?2)"
+                    .to_owned();
+            sql += &sort_key_sql(query.sk.as_ref(), "sk", &mut params);
+            if let Some(position) = after {
+                params.push(Sql::Text(position.key.sk));
+                sql += &format!(" AND sk {cmp} ?{}", params.len());
+            }
+            params.push(Sql::Integer(i64::try_from(fetch).unwrap_or(i64::MAX)));
+            sql + &format!(" ORDER BY sk {dir} LIMIT ?{}", params.len())
+        }
+        Some(name) => {
+            let index = schema
+                .index(name)
+                .ok_or_else(|| StoreError::invalid(format!("no index {name}")))?;
+            params.push(Sql::Text(index.name.clone()));
+            params.push(Sql::Text(query.pk.clone()));
+            params.push(Sql::Integer(now));
+            let mut sql =
+                "SELECT i.body FROM gsi_entries g JOIN items i ON i.pk = g.pk AND i.sk = g.sk \
+                 WHERE g.idx = ?1 AND g.ipk = ?2 AND (i.expires_at IS NULL OR i.expires_at > ?3)"
+                    .to_owned();
+            sql += &sort_key_sql(query.sk.as_ref(), "g.isk", &mut params);
+            if let Some(position) = after {
+                let (_, isk) = position.index_key.ok_or(StoreError::InvalidCursor)?;
+                params.extend([
+                    Sql::Text(isk),
+                    Sql::Text(position.key.pk),
+                    Sql::Text(position.key.sk),
+                ]);
+                let n = params.len();
+                sql += &format!(
+                    " AND (g.isk, g.pk, g.sk) {cmp} (?{}, ?{}, ?{n})",
+                    n - 2,
+                    n - 1
+                );
+            }
+            params.push(Sql::Integer(i64::try_from(fetch).unwrap_or(i64::MAX)));
+            sql + &format!(
+                " ORDER BY g.isk {dir}, g.pk {dir}, g.sk {dir} LIMIT ?{}",
+                params.len()
+            )
+        }
+    };
+    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let bodies = stmt
+        .query_map(rusqlite::params_from_iter(params), |row| {
+            row.get::<_, Vec<u8>>(0)
+        })
+        .map_err(unavailable)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unavailable)?;
+    bodies.iter().map(|b| decode(b)).collect()
+}
+
+#[async_trait]
+impl Backend for Sqlite {
+    async fn get(&self, key: &Key, now: i64) -> StoreResult<Option<Item>> {
+        let key = key.clone();
+        self.read(move |conn| load_visible(conn, &key, now)).await
+    }
+
+    async fn put(&self, put: Put, now: i64) -> StoreResult<()> {
+        self.write(WriteOp::Put(put), now).await.map(|_| ())
+    }
+
+    async fn delete(&self, delete: Delete, now: i64) -> StoreResult<Option<Item>> {
+        match self.write(WriteOp::Delete(delete), now).await? {
+            WriteOutput::Removed(item) => Ok(item),
+            _ => Err(unavailable("unexpected delete output")),
+        }
+    }
+
+    async fn update(&self, update: Update, now: i64) -> StoreResult<Item> {
+        match self.write(WriteOp::Update(update), now).await? {
+            WriteOutput::Item(item) => Ok(item),
+            _ => Err(unavailable("unexpected update output")),
+        }
+    }
+
+    async fn transact(&self, ops: Vec<TxOp>, now: i64) -> StoreResult<()> {
+        self.write(WriteOp::Transact(ops), now).await.map(|_| ())
+    }
+
+    async fn query(
+        &self,
+        query: &Query,
+        after: Option<Position>,
+        fetch: usize,
+        now: i64,
+    ) -> StoreResult<Vec<Item>> {
+        let query = query.clone();
+        let schema = self.schema;
+        self.read(move |conn| run_query(conn, schema, &query, after, fetch, now))
+            .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    fn consumed(&self) -> Capacity {
+        Capacity::default()
+    }
+
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn prefix_successors_bound_every_extension() {
+        assert_eq!(prefix_successor("ORDER#").as_deref(), Some("ORDER$"));
+        assert_eq!(prefix_successor("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_successor("\u{10FFFF}"), None);
+        assert_eq!(prefix_successor("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        for s in ["ORDER#", "ORDER#\u{10FFFF}zz", "ORDER#é"] {
+            assert!(s.as_bytes() < prefix_successor("ORDER#").unwrap().as_bytes());
+        }
+    }
+
+    #[test]
+    fn the_schema_sql_is_idempotent() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA_SQL).unwrap();
+        conn.execute_batch(SCHEMA_SQL).unwrap();
+    }
+
+    #[tokio::test]
+    async fn writes_are_durable_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let clock = Clock::system();
+        {
+            let store = Sqlite::open(&path, SqliteOptions::default(), clock.clone())
+                .await
+                .unwrap();
+            let item = Item::from(HashMap::from([
+                ("tenant_id".to_owned(), Value::S("T#1".into())),
+                ("sk".to_owned(), Value::S("A".into())),
+            ]));
+            store.put(Put { item, cond: None }, 0).await.unwrap();
+        }
+        let store = Sqlite::open(&path, SqliteOptions::default(), clock)
+            .await
+            .unwrap();
+        assert!(store.get(&Key::new("T#1", "A"), 0).await.unwrap().is_some());
+    }
+}
