@@ -1,0 +1,183 @@
+//! The `fanorder` command line: what a person types.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use fanorder_platform::{Clock, Config, ConfigError, Secrets, StoreUrl};
+use fanorder_store::dynamodb::Dynamo;
+use fanorder_store::sqlite::{Sqlite, SqliteOptions};
+
+use crate::{AppState, build_router, open_table};
+
+/// fanorder: the backend for restaurants that sell through their Facebook pages.
+#[derive(Debug, Parser)]
+#[command(name = "fanorder", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole product on this machine: API, webhook, bot worker and event relay.
+    Serve(ServeArgs),
+    /// Create the table from schema/ (DynamoDB or DynamoDB Local), or the SQLite file. Idempotent.
+    Migrate(StoreArgs),
+}
+
+/// Options of `serve`; each overrides its `FANORDER_*` variable.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [env: FANORDER_ADDR, default 127.0.0.1:3000].
+    #[arg(long)]
+    pub addr: Option<SocketAddr>,
+    /// Which store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Which store to use.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// `sqlite:<path>` or `dynamodb:<table>` [env: FANORDER_STORE, default sqlite:fanorder.db].
+    #[arg(long)]
+    pub store: Option<StoreUrl>,
+}
+
+/// Why the command failed; decides the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad or missing configuration: exit code 2, like a usage error.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Anything else: exit code 1.
+    #[error("{0:#}")]
+    Failed(#[from] anyhow::Error),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Config(_) => ExitCode::from(2),
+            Self::Failed(_) => ExitCode::from(1),
+        }
+    }
+}
+
+/// Runs a parsed command with the loaded configuration.
+pub async fn run(cli: Cli, mut config: Config) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve(args) => {
+            if let Some(addr) = args.addr {
+                config.addr = addr;
+            }
+            if let Some(store) = args.store.store {
+                config.store = store;
+            }
+            serve(config).await
+        }
+        Command::Migrate(args) => {
+            if let Some(store) = args.store {
+                config.store = store;
+            }
+            migrate(&config).await
+        }
+    }
+}
+
+/// `fanorder serve`.
+pub async fn serve(config: Config) -> Result<(), CliError> {
+    let secrets = Secrets::resolve(&config)?;
+    let clock = Clock::system();
+    let table = open_table(&config, &secrets, clock.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", config.store))?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener.local_addr().map_err(anyhow::Error::from)?;
+    let store = config.store.to_string();
+    let state = AppState {
+        table,
+        config: Arc::new(config),
+        clock,
+    };
+    let app = build_router(state);
+    tracing::info!(%addr, %store, "fanorder is listening");
+    say(&format!(
+        "fanorder listening on http://{addr} (store {store}); Ctrl-C to stop"
+    ));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| anyhow::anyhow!("server error: {e}"))?;
+    tracing::info!("fanorder stopped");
+    Ok(())
+}
+
+/// `fanorder migrate`.
+pub async fn migrate(config: &Config) -> Result<(), CliError> {
+    match &config.store {
+        StoreUrl::Sqlite(path) => {
+            Sqlite::open(path, SqliteOptions::default(), Clock::system())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+            say(&format!("sqlite database ready at {}", path.display()));
+        }
+        StoreUrl::Dynamodb(table) => {
+            let report = Dynamo::connect(table.clone())
+                .await
+                .migrate()
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot migrate table {table}: {e}"))?;
+            let created = if report.created {
+                "created"
+            } else {
+                "already existed"
+            };
+            say(&format!("dynamodb table {table} {created}"));
+            for index in &report.indexes_added {
+                say(&format!("  added index {index}"));
+            }
+            if report.ttl_enabled {
+                say("  turned on TTL");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// A line for the person at the terminal.
+pub fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+}

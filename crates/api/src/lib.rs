@@ -1,0 +1,10 @@
+//! The composition root of fanorder: builds the application state and the one `Router` from the
+//! feature crates, and runs it under `fanorder serve` (or Lambda).
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod health;
+pub mod middleware;
+
+pub use app::{AppState, build_router, open_table};

@@ -1,0 +1,353 @@
+//! The middleware every request passes through, outermost first: a request id, a trace span,
+//! panic capture, the problem+json shape for errors from lower layers, a time limit, and a
+//! body-size limit. Unknown paths and methods answer 404/405 as problem+json.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use fanorder_platform::ApiError;
+use fanorder_platform::error::problem_response;
+use http_body_util::BodyExt;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// The header carrying the request id, in and out.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Size and time limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest body accepted, in bytes.
+    pub body: usize,
+    /// How long a request may take.
+    pub timeout: Duration,
+}
+
+/// Wraps the routes in the standard stack.
+pub fn wrap<S: Clone + Send + Sync + 'static>(routes: Router<S>, limits: Limits) -> Router<S> {
+    routes
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Our own limit below replaces axum's default 2 MB extractor limit.
+        .layer(DefaultBodyLimit::disable())
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(
+                    http::HeaderName::from_static(REQUEST_ID),
+                    UlidRequestId,
+                ))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(make_span)
+                        .on_response(on_response),
+                )
+                .layer(PropagateRequestIdLayer::new(http::HeaderName::from_static(
+                    REQUEST_ID,
+                )))
+                .layer(CatchPanicLayer::custom(on_panic))
+                .layer(middleware::from_fn(problemify))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    limits.timeout,
+                ))
+                .layer(middleware::from_fn(move |req, next| {
+                    limit_body(limits.body, req, next)
+                })),
+        )
+}
+
+/// Request ids are ULIDs: sortable, and unique without coordination. An id sent by the client
+/// (or API Gateway) is kept when it is short and printable.
+#[derive(Clone, Copy, Debug)]
+struct UlidRequestId;
+
+impl MakeRequestId for UlidRequestId {
+    fn make_request_id<B>(&mut self, _request: &http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&fanorder_platform::id::new_ulid().to_string())
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+fn make_span(request: &http::Request<Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64)
+        .unwrap_or("-");
+    // The matched route template, not the raw path: ids in paths would explode cardinality.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", axum::extract::MatchedPath::as_str);
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        request_id,
+        tenant_id = tracing::field::Empty,
+        order_id = tracing::field::Empty,
+    )
+}
+
+fn on_response<B>(response: &http::Response<B>, latency: Duration, _span: &tracing::Span) {
+    let status = response.status().as_u16();
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    if response.status().is_server_error() {
+        tracing::warn!(status, latency_ms, "response");
+    } else {
+        tracing::info!(status, latency_ms, "response");
+    }
+}
+
+fn on_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("panic");
+    ApiError::internal(format!("handler panicked: {message}")).into_response()
+}
+
+async fn no_route(request: Request) -> ApiError {
+    ApiError::NoRoute(format!("{} {}", request.method(), request.uri().path()))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// The largest oversized body still read to the end before the 413 (see [`limit_body`]).
+const DRAIN_CEILING: u64 = 16 * 1024 * 1024;
+/// How long draining an oversized body may take.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Refuses bodies over the limit: at once when Content-Length says so, otherwise while reading.
+async fn limit_body(limit: usize, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(len) = declared.filter(|len| *len > limit as u64) {
+        // Read (and drop) a moderately oversized body before answering: closing the connection
+        // with the client still sending makes the kernel reset it, and many clients then lose
+        // the 413 and see only "connection reset". Bodies past the ceiling are not worth it.
+        if len <= DRAIN_CEILING {
+            let drain =
+                http_body_util::Limited::new(request.into_body(), DRAIN_CEILING as usize).collect();
+            let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
+        }
+        let mut response = ApiError::PayloadTooLarge.into_response();
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
+    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
+}
+
+/// Gives every error response that is not already problem+json our problem shape: errors of
+/// lower layers (timeouts, limits, carrying no body) and axum's own plain-text rejections
+/// (a bad path parameter or query string), so every error a client sees looks the same.
+async fn problemify(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| {
+            v.as_bytes()
+                .starts_with(fanorder_platform::error::PROBLEM_JSON.as_bytes())
+        });
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // A plain-text rejection says what was wrong; keep it as the detail (bounded).
+    let text = http_body_util::Limited::new(body, 4096)
+        .collect()
+        .await
+        .map(|collected| {
+            String::from_utf8_lossy(&collected.to_bytes())
+                .trim()
+                .to_owned()
+        })
+        .unwrap_or_default();
+    let (code, fallback) = match status {
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => {
+            ("timeout", "the request took too long and was abandoned")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "the request body is larger than this route accepts",
+        ),
+        StatusCode::NOT_FOUND => ("no_route", "no route for this path"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "unsupported content type")
+        }
+        StatusCode::BAD_REQUEST => ("bad_request", "the request could not be read"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("validation_failed", "the request has invalid fields"),
+        _ if status.is_server_error() => (
+            "internal",
+            "an unexpected error occurred; it has been logged",
+        ),
+        _ => ("error", "the request failed"),
+    };
+    let detail = if text.is_empty() || status.is_server_error() {
+        fallback.to_owned()
+    } else {
+        text
+    };
+    let mut problem = problem_response(status, code, detail, Vec::new(), None, None);
+    // Keep headers the lower layer set (Allow on 405, for instance), but not its body's.
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem
+                .headers_mut()
+                .entry(name)
+                .or_insert_with(|| value.clone());
+        }
+    }
+    problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Bytes;
+    use axum::routing::{get, post};
+    use tower::ServiceExt;
+
+    fn app(timeout: Duration) -> Router {
+        let routes = Router::new()
+            .route(
+                "/echo",
+                post(|body: Bytes| async move { body.len().to_string() }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "done"
+                }),
+            )
+            .route(
+                "/panic",
+                get(|| async {
+                    if true {
+                        panic!("boom");
+                    }
+                    "unreachable"
+                }),
+            );
+        wrap(
+            routes,
+            Limits {
+                body: 1024,
+                timeout,
+            },
+        )
+    }
+
+    async fn problem(response: Response) -> (StatusCode, serde_json::Value) {
+        let status = response.status();
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_body_within_the_limit_is_read() {
+        let request = http::Request::post("/echo")
+            .body(Body::from(vec![b'x'; 1024]))
+            .unwrap();
+        let response = app(Duration::from_secs(5)).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_declared_oversized_body_is_refused_before_reading() {
+        let request = http::Request::post("/echo")
+            .header(header::CONTENT_LENGTH, "1025")
+            .body(Body::from(vec![b'x'; 1025]))
+            .unwrap();
+        let (status, body) =
+            problem(app(Duration::from_secs(5)).oneshot(request).await.unwrap()).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["code"], "payload_too_large");
+    }
+
+    #[tokio::test]
+    async fn a_streamed_oversized_body_is_refused_while_reading() {
+        let chunks = futures::stream::iter(
+            (0..4).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 512]))),
+        );
+        let request = http::Request::post("/echo")
+            .body(Body::from_stream(chunks))
+            .unwrap();
+        let (status, body) =
+            problem(app(Duration::from_secs(5)).oneshot(request).await.unwrap()).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["code"], "payload_too_large");
+    }
+
+    #[tokio::test]
+    async fn a_slow_request_is_abandoned_with_a_problem() {
+        let request = http::Request::get("/slow").body(Body::empty()).unwrap();
+        let (status, body) = problem(
+            app(Duration::from_millis(50))
+                .oneshot(request)
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["code"], "timeout");
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_problem_without_details() {
+        let request = http::Request::get("/panic").body(Body::empty()).unwrap();
+        let (status, body) =
+            problem(app(Duration::from_secs(5)).oneshot(request).await.unwrap()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "internal");
+        assert!(!body.to_string().contains("boom"));
+    }
+
+    #[tokio::test]
+    async fn the_request_id_is_made_or_kept_and_echoed() {
+        let response = app(Duration::from_secs(5))
+            .oneshot(http::Request::get("/nope").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.headers()[REQUEST_ID].len(), 26);
+        let response = app(Duration::from_secs(5))
+            .oneshot(
+                http::Request::get("/nope")
+                    .header(REQUEST_ID, "abc")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.headers()[REQUEST_ID], "abc");
+    }
+}

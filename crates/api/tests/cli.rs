@@ -1,0 +1,190 @@
+//! The `fanorder` binary as a person runs it: exit codes, messages, serve and migrate.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on anything unexpected"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_fanorder");
+
+/// The binary with a clean `FANORDER_*` environment, run in `dir`.
+fn fanorder(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("FANORDER_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("FANORDER_LOG", "warn");
+    command
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let output = command.output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_store_variable_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(fanorder(dir.path())
+        .arg("serve")
+        .env("FANORDER_STORE", "postgres://nope"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("FANORDER_STORE"), "{stderr}");
+    assert!(stderr.contains("sqlite:<path>"), "{stderr}");
+}
+
+#[test]
+fn a_bad_store_flag_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(fanorder(dir.path()).args(["serve", "--store", "nope"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--store"), "{stderr}");
+}
+
+#[test]
+fn production_without_secrets_exits_2_naming_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(fanorder(dir.path())
+        .arg("serve")
+        .env("FANORDER_ENV", "production"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("FANORDER_SECRET_KEY"), "{stderr}");
+    assert!(
+        !dir.path().join(".fanorder").exists(),
+        "no secrets are generated in production"
+    );
+}
+
+#[test]
+fn migrate_on_sqlite_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let (code, stdout, stderr) =
+            run(fanorder(dir.path()).args(["migrate", "--store", "sqlite:data/x.db"]));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains("data/x.db"), "{stdout}");
+    }
+    assert!(dir.path().join("data/x.db").exists());
+}
+
+/// A running `fanorder serve` and the address it printed.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(command: &mut Command) -> Server {
+        let mut child = command
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = lines.next().expect("serve printed nothing").unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        Server { child, base }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let url = format!("{}{path}", self.base);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let response = reqwest::get(&url).await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    }
+
+    fn terminate(mut self) -> i32 {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[test]
+fn serve_with_no_configuration_answers_health_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&mut fanorder(dir.path()));
+    assert_eq!(server.get("/healthz").0, 200);
+    let (status, body) = server.get("/readyz");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("sqlite"));
+    assert!(
+        dir.path().join("fanorder.db").exists(),
+        "the default store is ./fanorder.db"
+    );
+    assert!(
+        dir.path().join(".fanorder/dev-secrets.json").exists(),
+        "development secrets are generated"
+    );
+    assert_eq!(server.terminate(), 0, "a graceful stop exits 0");
+}
+
+#[test]
+fn serve_and_migrate_on_dynamodb() {
+    if !fanorder_store::testing::dynamodb_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("dynamodb:cli-{}", fanorder_platform::id::new_ulid());
+    // Before migrate the table is missing: the server runs but is not ready.
+    let server = Server::start(fanorder(dir.path()).env("FANORDER_STORE", &store));
+    assert_eq!(server.get("/healthz").0, 200);
+    let (status, body) = server.get("/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("application/problem+json") || body.contains("\"code\":\"unavailable\""),
+        "{body}"
+    );
+    for expected in ["created", "already existed"] {
+        let (code, stdout, stderr) = run(fanorder(dir.path())
+            .arg("migrate")
+            .env("FANORDER_STORE", &store));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains(expected), "{stdout}");
+    }
+    assert_eq!(server.get("/readyz").0, 200);
+    assert_eq!(server.terminate(), 0);
+}
