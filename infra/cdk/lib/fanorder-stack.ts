@@ -78,15 +78,16 @@ export class FanorderStack extends Stack {
       deletionProtection: cfg.deletionProtection,
     }).table;
 
-    // One JSON secret: secret_key, jwt_keys, fb_app_secret, fb_verify_token. Only secret_key is
-    // generated here; operators put the whole document after the first deploy (README). The
-    // functions read it at cold start by ARN; no value ever sits in an environment variable.
+    // One JSON secret: secret_key, jwt_keys, fb_app_secret, fb_verify_token. Only the webhook
+    // verify token (any random string, typed into the Facebook app) is generated here; the
+    // operator adds the other three after the first deploy (README, "Secrets"). The functions
+    // read it at cold start by ARN; no value ever sits in an environment variable.
     this.secret = new secretsmanager.Secret(this, 'AppSecret', {
       description: 'fanorder application secrets (JSON: secret_key, jwt_keys, fb_app_secret, fb_verify_token)',
       generateSecretString: {
         secretStringTemplate: JSON.stringify({}),
-        generateStringKey: 'secret_key',
-        passwordLength: 64,
+        generateStringKey: 'fb_verify_token',
+        passwordLength: 40,
         excludePunctuation: true,
       },
       removalPolicy,

@@ -101,7 +101,7 @@ describe('the four Lambda functions', () => {
     // The secret's only generated value never appears in the template.
     const secret = s.resources[secretId].Properties;
     expect(secret.SecretString).toBeUndefined();
-    expect(secret.GenerateSecretString).toMatchObject({ GenerateStringKey: 'secret_key', SecretStringTemplate: '{}' });
+    expect(secret.GenerateSecretString).toMatchObject({ GenerateStringKey: 'fb_verify_token', SecretStringTemplate: '{}' });
   });
 
   test.each(FUNCTIONS)('%s: logs go to its own log group, kept 30 days by default', (fn) => {
