@@ -152,11 +152,14 @@ describe('Lambda assets', () => {
 
   test('a missing binary falls back to the placeholder with a warning, so synth works without a Rust build', () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'fanorder-empty-'));
+    // CDK prints the (expected) warnings on stderr while synthesizing; keep the test output clean.
+    const quiet = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       const s = synth({ placeholderAssets: 'false', lambdaDir: empty });
       Annotations.fromStack(s.stack).hasWarning('/Fanorder/Api', Match.stringLikeRegexp('placeholder bootstrap'));
       Annotations.fromStack(s.stack).hasWarning('/Fanorder/Stream', Match.stringLikeRegexp('scripts/build-lambda'));
     } finally {
+      quiet.mockRestore();
       fs.rmSync(empty, { recursive: true, force: true });
     }
   });

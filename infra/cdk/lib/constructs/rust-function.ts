@@ -92,5 +92,11 @@ export class RustFunction extends Construct {
       environment: props.environment,
       logGroup: this.logGroup,
     });
+    // lambda.Function depends on its role construct, so it waits for the role's DefaultPolicy
+    // (wanted: no cold start without permissions). The DependsOn on the role itself repeats the
+    // GetAtt on the role's ARN, which cfn-lint reports as W3005; silence that here only.
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata('cfn-lint', {
+      config: { ignore_checks: ['W3005'] },
+    });
   }
 }
