@@ -205,9 +205,8 @@ export class FanorderStack extends Stack {
     api.function.addEnvironment('FANORDER_TENANT_ROLE_ARN', this.tenantAccessRole.roleArn);
 
     // Each function's own table access (see lib/access.ts for what and why).
-    const own: Record<FunctionName, GrantName> = { api: 'api', webhook: 'webhook', stream: 'stream', schedule: 'schedule' };
-    for (const [name, grant] of Object.entries(own) as [FunctionName, GrantName][]) {
-      this.functions[name].role.addToPrincipalPolicy(tableStatement(this.table, 'TableItems', TABLE_GRANTS[grant]));
+    for (const name of Object.keys(this.functions) as (FunctionName & GrantName)[]) {
+      this.functions[name].role.addToPrincipalPolicy(tableStatement(this.table, 'TableItems', TABLE_GRANTS[name]));
     }
 
     // Publishing: the stream processor relays the outbox to the bus and notifies staff; the
