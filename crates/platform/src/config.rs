@@ -157,6 +157,70 @@ impl Serialize for KeyMaterial {
     }
 }
 
+/// JWT signing keys: `kid:base64,kid:base64` (each secret 32+ bytes). Several keys may be
+/// listed so tokens signed with an old key stay valid while a new one takes over.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct JwtKeys(pub Vec<(String, Secret)>);
+
+impl FromStr for JwtKeys {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut keys = Vec::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (kid, secret) = entry
+                .split_once(':')
+                .ok_or("must be a list of `kid:base64-secret` separated by commas")?;
+            let kid = kid.trim();
+            if kid.is_empty()
+                || kid.len() > 64
+                || !kid
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(format!(
+                    "key id `{kid}` must be 1 to 64 of A-Z, a-z, 0-9, - and _"
+                ));
+            }
+            let bytes = BASE64
+                .decode(secret.trim())
+                .map_err(|_| format!("the secret of key `{kid}` is not base64"))?;
+            if bytes.len() < 32 {
+                return Err(format!(
+                    "the secret of key `{kid}` must decode to at least 32 bytes"
+                ));
+            }
+            if keys.iter().any(|(k, _): &(String, Secret)| k == kid) {
+                return Err(format!("key id `{kid}` is listed twice"));
+            }
+            keys.push((kid.to_owned(), Secret(bytes)));
+        }
+        if keys.is_empty() {
+            return Err("must list at least one `kid:base64-secret`".to_owned());
+        }
+        Ok(Self(keys))
+    }
+}
+
+impl<'de> Deserialize<'de> for JwtKeys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for JwtKeys {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text: Vec<String> = self
+            .0
+            .iter()
+            .map(|(kid, secret)| format!("{kid}:{}", secret.to_base64()))
+            .collect();
+        s.serialize_str(&text.join(","))
+    }
+}
+
 /// A duration written the human way: `30s`, `5m`, `1h 30m`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HumanDuration(pub Duration);
@@ -201,6 +265,18 @@ pub struct Config {
     /// keys are derived. Required in production.
     #[serde(skip_serializing)]
     pub secret_key: Option<KeyMaterial>,
+    /// JWT keys, `kid:base64,kid:base64`. Required in production.
+    #[serde(skip_serializing)]
+    pub jwt_keys: Option<JwtKeys>,
+    /// Which JWT key signs new tokens (default: the first listed).
+    pub jwt_signing_kid: Option<String>,
+    /// The `iss` of issued tokens.
+    pub jwt_issuer: String,
+    /// The `aud` of issued tokens.
+    pub jwt_audience: String,
+    /// How long an account's status (active, role) is trusted before it is read again: the
+    /// longest a deactivated member keeps working with an unexpired access token.
+    pub auth_cache_ttl: HumanDuration,
 }
 
 impl Default for Config {
@@ -215,6 +291,11 @@ impl Default for Config {
             body_limit: 1024 * 1024,
             request_timeout: HumanDuration(Duration::from_secs(30)),
             secret_key: None,
+            jwt_keys: None,
+            jwt_signing_kid: None,
+            jwt_issuer: "fanorder".to_owned(),
+            jwt_audience: "fanorder-api".to_owned(),
+            auth_cache_ttl: HumanDuration(Duration::from_secs(30)),
         }
     }
 }
@@ -269,6 +350,12 @@ impl Config {
                 "must be at least 1024 bytes",
             ));
         }
+        if self.auth_cache_ttl.0 > Duration::from_secs(60) {
+            return Err(ConfigError::new(
+                "FANORDER_AUTH_CACHE_TTL",
+                "must be at most 60s: a deactivated account must be locked out within a minute",
+            ));
+        }
         if self.request_timeout.0.is_zero() {
             return Err(ConfigError::new(
                 "FANORDER_REQUEST_TIMEOUT",
@@ -279,6 +366,20 @@ impl Config {
             return Err(ConfigError::new(
                 "FANORDER_SECRET_KEY",
                 "is required in production (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)",
+            ));
+        }
+        if self.env == Environment::Production && self.jwt_keys.is_none() {
+            return Err(ConfigError::new(
+                "FANORDER_JWT_KEYS",
+                "is required in production (`kid:base64-secret`, e.g. `k1:$(openssl rand -base64 32)`)",
+            ));
+        }
+        if let (Some(kid), Some(keys)) = (&self.jwt_signing_kid, &self.jwt_keys)
+            && !keys.0.iter().any(|(k, _)| k == kid)
+        {
+            return Err(ConfigError::new(
+                "FANORDER_JWT_SIGNING_KID",
+                format!("`{kid}` is not among FANORDER_JWT_KEYS"),
             ));
         }
         Ok(())
@@ -412,7 +513,17 @@ mod tests {
             assert_eq!(err.variable, "FANORDER_SECRET_KEY");
             jail.set_env("FANORDER_ENV", "production");
             jail.set_env("FANORDER_SECRET_KEY", Secret::random(32).to_base64());
+            assert_eq!(Config::load().unwrap_err().variable, "FANORDER_JWT_KEYS");
+            jail.set_env(
+                "FANORDER_JWT_KEYS",
+                format!("k1:{}", Secret::random(32).to_base64()),
+            );
             assert_eq!(Config::load().unwrap().env, Environment::Production);
+            jail.set_env("FANORDER_JWT_SIGNING_KID", "k2");
+            assert_eq!(
+                Config::load().unwrap_err().variable,
+                "FANORDER_JWT_SIGNING_KID"
+            );
             Ok(())
         });
     }
@@ -442,6 +553,27 @@ mod tests {
             assert_eq!(Config::load().unwrap_err().variable, "FANORDER_CONFIG");
             Ok(())
         });
+    }
+
+    #[test]
+    fn jwt_keys_parse_a_list_of_kid_and_secret() {
+        let a = Secret::random(32).to_base64();
+        let b = Secret::random(48).to_base64();
+        let keys: JwtKeys = format!("k1:{a}, k2:{b}").parse().unwrap();
+        assert_eq!(keys.0.len(), 2);
+        assert_eq!(keys.0[1].0, "k2");
+        assert_eq!(keys.0[1].1.expose().len(), 48);
+        for bad in [
+            "".to_owned(),
+            "k1".to_owned(),
+            format!("k1:{}", Secret::random(16).to_base64()),
+            "k1:not base64!".to_owned(),
+            format!("bad kid:{a}"),
+            format!("k1:{a},k1:{a}"),
+        ] {
+            assert!(bad.parse::<JwtKeys>().is_err(), "{bad}");
+        }
+        assert!(!format!("{keys:?}").contains(&a));
     }
 
     #[test]

@@ -11,8 +11,28 @@ use serde::Serialize;
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The problem+json body, as documented in openapi.yaml.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemSchema {
+    /// A URI reference naming the problem type: `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The HTTP status phrase.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+    /// A stable machine-readable code, e.g. `validation_failed`, `version_conflict`.
+    pub code: String,
+    /// For `validation_failed`: every failing field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
 /// One field that failed validation: where it is (`owner.email`, `lines[2].quantity`) and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// The path of the field in the request body or query, dotted, with `[i]` for list entries.
     pub field: String,

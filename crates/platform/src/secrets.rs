@@ -17,38 +17,72 @@ pub const DEV_SECRETS_FILE: &str = "dev-secrets.json";
 #[derive(Clone, Debug)]
 pub struct Secrets {
     master: Secret,
+    /// JWT keys by id; the first signs unless configuration names another.
+    pub jwt_keys: Vec<(String, Secret)>,
+    /// The id of the key that signs new tokens.
+    pub jwt_signing_kid: String,
     /// True when any secret was generated for development rather than configured.
     pub generated: bool,
 }
 
 impl Secrets {
-    /// Secrets from explicit values (tests, Lambda after fetching from Secrets Manager).
+    /// Secrets from explicit values (tests, Lambda after fetching from Secrets Manager); the
+    /// JWT key is derived from the master secret under the id `k0`.
     pub fn new(master: Secret) -> Self {
-        Self {
+        let mut secrets = Self {
             master,
+            jwt_keys: Vec::new(),
+            jwt_signing_kid: "k0".to_owned(),
             generated: false,
-        }
+        };
+        secrets.jwt_keys = vec![("k0".to_owned(), Secret::new(secrets.derive("jwt").to_vec()))];
+        secrets
     }
 
     /// Resolves the secrets for `config`: configured values win; in development, missing ones are
     /// read from (or generated into) `<data_dir>/dev-secrets.json`.
     pub fn resolve(config: &Config) -> Result<Self, ConfigError> {
-        if let Some(key) = &config.secret_key {
-            return Ok(Self {
-                master: key.0.clone(),
-                generated: false,
-            });
-        }
-        if config.env == Environment::Production {
-            return Err(ConfigError::new(
-                "FANORDER_SECRET_KEY",
-                "is required in production",
-            ));
-        }
-        let stored = DevSecrets::open(&config.data_dir)?;
+        let production = config.env == Environment::Production;
+        let mut generated = false;
+        let dev = || DevSecrets::open(&config.data_dir);
+        let master = match &config.secret_key {
+            Some(key) => key.0.clone(),
+            None if production => {
+                return Err(ConfigError::new(
+                    "FANORDER_SECRET_KEY",
+                    "is required in production",
+                ));
+            }
+            None => {
+                generated = true;
+                dev()?.get_or_create("secret_key", 32)?
+            }
+        };
+        let jwt_keys = match &config.jwt_keys {
+            Some(keys) => keys.0.clone(),
+            None if production => {
+                return Err(ConfigError::new(
+                    "FANORDER_JWT_KEYS",
+                    "is required in production",
+                ));
+            }
+            None => {
+                generated = true;
+                vec![("dev".to_owned(), dev()?.get_or_create("jwt_key", 32)?)]
+            }
+        };
+        let jwt_signing_kid = match &config.jwt_signing_kid {
+            Some(kid) => kid.clone(),
+            None => jwt_keys
+                .first()
+                .map(|(kid, _)| kid.clone())
+                .unwrap_or_default(),
+        };
         Ok(Self {
-            master: stored.get_or_create("secret_key", 32)?,
-            generated: true,
+            master,
+            jwt_keys,
+            jwt_signing_kid,
+            generated,
         })
     }
 
@@ -192,13 +226,21 @@ mod tests {
     fn configured_secrets_win_and_production_demands_them() {
         let dir = tempfile::tempdir().unwrap();
         let key = crate::config::KeyMaterial(Secret::new(vec![9u8; 32]));
+        let jwt = crate::config::JwtKeys(vec![
+            ("a".into(), Secret::new(vec![1; 32])),
+            ("b".into(), Secret::new(vec![2; 32])),
+        ]);
         let config = Config {
             data_dir: dir.path().into(),
             secret_key: Some(key),
+            jwt_keys: Some(jwt),
+            jwt_signing_kid: Some("b".into()),
             ..Config::default()
         };
         let secrets = Secrets::resolve(&config).unwrap();
         assert!(!secrets.generated);
+        assert_eq!(secrets.jwt_signing_kid, "b");
+        assert_eq!(secrets.jwt_keys.len(), 2);
         assert!(!dir.path().join(DEV_SECRETS_FILE).exists());
         let production = Config {
             env: Environment::Production,

@@ -17,5 +17,5 @@ pub use model::{
     StoreResult, TxFailure, TxOp, Update, Value, n, s,
 };
 pub use schema::TableSchema;
-pub use table::{Backend, Table, from_item, to_item};
+pub use table::{Backend, Table, from_item, to_item, to_value};
 pub mod testing;

@@ -416,3 +416,9 @@ pub fn from_item<T: DeserializeOwned>(item: Item) -> StoreResult<T> {
     serde_dynamo::from_item(item)
         .map_err(|e| StoreError::Unavailable(format!("stored item does not match its type: {e}")))
 }
+
+/// Serialises a value (a list, a nested struct) into one attribute value.
+pub fn to_value<T: Serialize>(value: &T) -> StoreResult<Value> {
+    serde_dynamo::to_attribute_value(value)
+        .map_err(|e| StoreError::invalid(format!("cannot store value: {e}")))
+}

@@ -1,0 +1,144 @@
+//! Counting failures (failed logins) per key in a window, to lock a key out for the rest of
+//! the window once it has failed too often. In memory: on Lambda each instance counts on its
+//! own, which still bounds a brute-force attempt per instance.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A failure budget per key: at most `max` failures in each `window`.
+#[derive(Clone)]
+pub struct FailureLimiter {
+    windows: moka::sync::Cache<String, Arc<Mutex<Window>>>,
+    max: u32,
+    window: Duration,
+}
+
+impl std::fmt::Debug for FailureLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FailureLimiter")
+            .field("max", &self.max)
+            .field("window", &self.window)
+            .finish()
+    }
+}
+
+#[derive(Debug)]
+struct Window {
+    started: Instant,
+    failures: u32,
+}
+
+impl FailureLimiter {
+    /// Allows `max` failures per key in each `window`, tracking at most `capacity` keys.
+    pub fn new(max: u32, window: Duration, capacity: u64) -> Self {
+        Self {
+            windows: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(window)
+                .build(),
+            max,
+            window,
+        }
+    }
+
+    /// `Err(retry_after)` while the key has used up its failures for the current window.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        let Some(window) = self.windows.get(key) else {
+            return Ok(());
+        };
+        let window = window.lock().unwrap_or_else(|p| p.into_inner());
+        let elapsed = window.started.elapsed();
+        if window.failures >= self.max && elapsed < self.window {
+            return Err(self.window - elapsed);
+        }
+        Ok(())
+    }
+
+    /// Counts one failure for the key.
+    pub fn record_failure(&self, key: &str) {
+        let window = self.windows.get_with(key.to_owned(), || {
+            Arc::new(Mutex::new(Window {
+                started: Instant::now(),
+                failures: 0,
+            }))
+        });
+        let mut window = window.lock().unwrap_or_else(|p| p.into_inner());
+        if window.started.elapsed() >= self.window {
+            *window = Window {
+                started: Instant::now(),
+                failures: 0,
+            };
+        }
+        window.failures += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_locked_after_max_failures_and_others_are_not() {
+        let limiter = FailureLimiter::new(3, Duration::from_secs(60), 100);
+        for _ in 0..3 {
+            assert!(limiter.check("t|ana").is_ok());
+            limiter.record_failure("t|ana");
+        }
+        let retry = limiter.check("t|ana").unwrap_err();
+        assert!(retry > Duration::from_secs(50) && retry <= Duration::from_secs(60));
+        assert!(limiter.check("t|bob").is_ok());
+    }
+
+    #[test]
+    fn the_window_resets() {
+        let limiter = FailureLimiter::new(1, Duration::from_millis(30), 100);
+        limiter.record_failure("k");
+        assert!(limiter.check("k").is_err());
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while limiter.check("k").is_err() {
+            assert!(Instant::now() < deadline, "the window never reset");
+            std::thread::yield_now();
+        }
+    }
+}
+
+/// The failed-login budgets: per restaurant and email (guessing one account's password) and per
+/// client address (spraying many accounts).
+#[derive(Clone, Debug)]
+pub struct LoginLimits {
+    /// Failures per `tenant|email`.
+    pub by_account: FailureLimiter,
+    /// Failures per client address.
+    pub by_address: FailureLimiter,
+}
+
+impl Default for LoginLimits {
+    /// 10 failures per account and 100 per address in each 15 minutes.
+    fn default() -> Self {
+        let window = Duration::from_secs(15 * 60);
+        Self {
+            by_account: FailureLimiter::new(10, window, 100_000),
+            by_address: FailureLimiter::new(100, window, 100_000),
+        }
+    }
+}
+
+/// The address of the client, as seen by this server: the peer address of the connection
+/// (or `unknown` when the server does not record it, as in router tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string());
+        Ok(Self(peer.unwrap_or_else(|| "unknown".to_owned())))
+    }
+}
