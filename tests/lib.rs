@@ -1,17 +1,24 @@
 //! The black-box harness: the whole application on a random port, over real HTTP, on either
-//! store. Tests live in `api/`; each spawns its own server, so they never share state.
+//! store. Tests live in `api/`; each spawns its own server and signs up its own restaurants,
+//! so tests never share state.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::time::Duration;
 
 use fanorder_api::{AppState, build_router};
+use fanorder_platform::auth::TokenKeys;
 use fanorder_platform::{Clock, Config, Secret, Secrets, StoreUrl};
 use fanorder_store::testing::{self, StoreKind, TestTable};
+use reqwest::Method;
+use serde_json::{Value, json};
 
 pub use fanorder_store::testing::StoreKind as Store;
 
 /// The DynamoDB table every black-box test shares; tests isolate themselves by tenant.
 const SHARED_TABLE: &str = "fanorder-blackbox";
+
+/// The master secret of every test app (so tests can forge and check tokens).
+pub const MASTER_SECRET: [u8; 32] = [7u8; 32];
 
 /// A running application.
 pub struct TestApp {
@@ -23,6 +30,87 @@ pub struct TestApp {
     pub state: AppState,
     _table: TestTable,
     _server: tokio::task::JoinHandle<()>,
+}
+
+/// A response: status, headers and JSON body (`Value::Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body as JSON.
+    pub body: Value,
+    /// The body as text.
+    pub text: String,
+}
+
+impl Reply {
+    /// The header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem+json response with this status and code.
+    pub fn assert_problem(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "expected {status} {code}, got {}: {}",
+            self.status, self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text
+        );
+        assert_eq!(self.body["code"], code, "{}", self.text);
+        assert_eq!(self.body["status"], status);
+        self
+    }
+
+    /// Asserts the status and returns the body.
+    pub fn expect(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.text
+        );
+        &self.body
+    }
+}
+
+/// An account and its tokens.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Account id.
+    pub id: String,
+    /// Login email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// Role.
+    pub role: String,
+    /// Current access token.
+    pub access: String,
+    /// Current refresh token.
+    pub refresh: String,
+}
+
+/// A restaurant signed up by a test.
+#[derive(Debug, Clone)]
+pub struct Restaurant {
+    /// Tenant id.
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// The owner (admin).
+    pub admin: Account,
+}
+
+/// A fresh unique suffix for slugs and emails.
+pub fn unique() -> String {
+    fanorder_platform::id::new_ulid().to_string().to_lowercase()
 }
 
 impl TestApp {
@@ -37,7 +125,7 @@ impl TestApp {
         store: StoreKind,
         configure: impl FnOnce(&mut Config),
     ) -> Option<TestApp> {
-        let secrets = Secrets::new(Secret::new(vec![7u8; 32]));
+        let secrets = Secrets::new(Secret::new(MASTER_SECRET.to_vec()));
         let clock = Clock::system();
         let shared = (store == StoreKind::Dynamodb).then_some(SHARED_TABLE);
         let test_table = testing::table(store, clock.clone(), &secrets.derive("cursor"), shared)
@@ -48,24 +136,23 @@ impl TestApp {
                 StoreKind::Sqlite => StoreUrl::Sqlite("test.db".into()),
                 StoreKind::Dynamodb => StoreUrl::Dynamodb(SHARED_TABLE.into()),
             },
+            // Deactivations reach access tokens after this long; short so tests need not wait.
+            auth_cache_ttl: fanorder_platform::config::HumanDuration(Duration::from_millis(300)),
             ..Config::default()
         };
         configure(&mut config);
-        let state = AppState {
-            table: test_table.table.clone(),
-            config: Arc::new(config),
-            clock,
-        };
+        let state =
+            AppState::new(test_table.table.clone(), config, &secrets, clock).expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = build_router(state.clone());
+        let app = build_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
+            .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
         Some(TestApp {
@@ -77,6 +164,18 @@ impl TestApp {
         })
     }
 
+    /// The token keys the app signs with (to forge tokens in tests).
+    pub fn token_keys(&self) -> TokenKeys {
+        let secrets = Secrets::new(Secret::new(MASTER_SECRET.to_vec()));
+        TokenKeys::new(
+            &secrets.jwt_keys,
+            &secrets.jwt_signing_kid,
+            "fanorder",
+            "fanorder-api",
+        )
+        .expect("keys")
+    }
+
     /// The absolute URL of a path.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
@@ -86,14 +185,155 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.expect("request")
     }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// Signs up a new restaurant with a unique slug.
+    pub async fn signup(&self) -> Restaurant {
+        let suffix = unique();
+        let slug = format!("r-{suffix}");
+        let email = format!("owner-{suffix}@example.com");
+        let password = "owner-password-1".to_owned();
+        let reply = self
+            .call(
+                Method::POST,
+                "/v1/tenants",
+                None,
+                Some(json!({
+                    "name": "Test Kitchen", "slug": slug, "currency": "THB", "time_zone": "Asia/Bangkok",
+                    "owner": {"email": email, "password": password, "name": "Owner"}
+                })),
+            )
+            .await;
+        let body = reply.expect(201);
+        Restaurant {
+            id: body["tenant"]["id"].as_str().expect("tenant id").to_owned(),
+            slug,
+            admin: Account {
+                id: body["user"]["id"].as_str().expect("user id").to_owned(),
+                email,
+                password,
+                role: "admin".to_owned(),
+                access: body["access_token"].as_str().expect("access").to_owned(),
+                refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
+            },
+        }
+    }
+
+    /// Adds a staff member with the role and logs them in.
+    pub async fn add_staff(&self, restaurant: &Restaurant, role: &str) -> Account {
+        let email = format!("{role}-{}@example.com", unique());
+        let password = format!("{role}-password-1");
+        let reply = self
+            .call(
+                Method::POST,
+                "/v1/staff",
+                Some(&restaurant.admin.access),
+                Some(json!({"email": email, "name": role, "role": role, "password": password})),
+            )
+            .await;
+        let id = reply.expect(201)["id"]
+            .as_str()
+            .expect("staff id")
+            .to_owned();
+        let mut account = self.login(&restaurant.slug, &email, &password).await;
+        assert_eq!(account.id, id);
+        account.role = role.to_owned();
+        account
+    }
+
+    /// Registers a customer with the restaurant.
+    pub async fn register_customer(&self, restaurant: &Restaurant) -> Account {
+        let email = format!("customer-{}@example.com", unique());
+        let password = "customer-password-1".to_owned();
+        let reply = self
+            .call(
+                Method::POST,
+                "/v1/customers",
+                None,
+                Some(json!({"tenant": restaurant.slug, "email": email, "password": password, "name": "Ana"})),
+            )
+            .await;
+        let body = reply.expect(201);
+        Account {
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+            email,
+            password,
+            role: "customer".to_owned(),
+            access: body["access_token"].as_str().expect("access").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
+        }
+    }
+
+    /// Logs in and returns the account.
+    pub async fn login(&self, slug: &str, email: &str, password: &str) -> Account {
+        let reply = self
+            .call(
+                Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(json!({"tenant": slug, "email": email, "password": password})),
+            )
+            .await;
+        let body = reply.expect(200);
+        Account {
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+            email: email.to_owned(),
+            password: password.to_owned(),
+            role: body["user"]["role"].as_str().expect("role").to_owned(),
+            access: body["access_token"].as_str().expect("access").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
+        }
+    }
+}
+
+/// Polls `check` until it returns true or `within` passes; for effects that are allowed to take
+/// a moment (a cache expiring), without fixed sleeps.
+pub async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Checks that a response is problem+json with the status and code, and returns its body.
-pub async fn expect_problem(
-    response: reqwest::Response,
-    status: u16,
-    code: &str,
-) -> serde_json::Value {
+pub async fn expect_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "status");
     let content_type = response
         .headers()
@@ -102,7 +342,7 @@ pub async fn expect_problem(
         .unwrap_or_default()
         .to_owned();
     assert_eq!(content_type, "application/problem+json");
-    let body: serde_json::Value = response.json().await.expect("problem body");
+    let body: Value = response.json().await.expect("problem body");
     assert_eq!(body["status"], status);
     assert_eq!(body["code"], code, "{body}");
     assert!(

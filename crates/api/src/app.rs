@@ -3,15 +3,19 @@
 use std::sync::Arc;
 
 use axum::Router;
-use fanorder_platform::{Clock, Config, Secrets, StoreUrl};
+use axum::extract::FromRef;
+use fanorder_platform::auth::{Auth, TokenKeys};
+use fanorder_platform::{ApiError, Clock, Config, LoginLimits, Passwords, Secrets, StoreUrl};
 use fanorder_store::dynamodb::Dynamo;
 use fanorder_store::sqlite::{Sqlite, SqliteOptions};
 use fanorder_store::{StoreResult, Table};
 
-use crate::{health, middleware};
+use crate::accounts::StoreAccounts;
+use crate::{middleware, openapi};
 
-/// What every handler can reach. Cheap to clone (everything inside is shared).
-#[derive(Clone, Debug)]
+/// What every handler can reach. Cheap to clone (everything inside is shared); each crate's
+/// routes take only the parts they need through `FromRef`.
+#[derive(Clone, Debug, FromRef)]
 pub struct AppState {
     /// The one table.
     pub table: Table,
@@ -19,6 +23,42 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The clock (settable in tests).
     pub clock: Clock,
+    /// Token keys and the account status check.
+    pub auth: Auth,
+    /// Password hashing.
+    pub passwords: Passwords,
+    /// Failed-login budgets.
+    pub login_limits: LoginLimits,
+}
+
+impl AppState {
+    /// The state over an opened table.
+    pub fn new(
+        table: Table,
+        config: Config,
+        secrets: &Secrets,
+        clock: Clock,
+    ) -> Result<Self, ApiError> {
+        let keys = TokenKeys::new(
+            &secrets.jwt_keys,
+            &secrets.jwt_signing_kid,
+            &config.jwt_issuer,
+            &config.jwt_audience,
+        )
+        .ok_or_else(|| ApiError::internal("the JWT signing key is not among the JWT keys"))?;
+        let auth = Auth {
+            keys: Arc::new(keys),
+            status: Arc::new(StoreAccounts::new(table.clone(), config.auth_cache_ttl.0)),
+        };
+        Ok(Self {
+            table,
+            config: Arc::new(config),
+            clock,
+            auth,
+            passwords: Passwords::for_this_machine()?,
+            login_limits: LoginLimits::default(),
+        })
+    }
 }
 
 /// Opens the store the configuration names, with cursors signed by a key derived from the
@@ -39,6 +79,7 @@ pub fn build_router(state: AppState) -> Router {
         body: state.config.body_limit,
         timeout: state.config.request_timeout.0,
     };
-    let routes = Router::new().merge(health::router());
+    let (routes, _spec) = openapi::routes().split_for_parts();
+    let routes = routes.merge(openapi::document_routes());
     middleware::wrap(routes, limits).with_state(state)
 }

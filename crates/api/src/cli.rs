@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use fanorder_platform::{Clock, Config, ConfigError, Secrets, StoreUrl};
+use fanorder_platform::{Clock, Config, ConfigError, Secrets, Slug, StoreUrl};
+use fanorder_staff::{Status, store};
 use fanorder_store::dynamodb::Dynamo;
 use fanorder_store::sqlite::{Sqlite, SqliteOptions};
 
@@ -28,6 +28,34 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create the table from schema/ (DynamoDB or DynamoDB Local), or the SQLite file. Idempotent.
     Migrate(StoreArgs),
+    /// Print the OpenAPI document (what openapi.yaml holds).
+    Openapi,
+    /// Operate on restaurants: list, deactivate, reactivate.
+    Tenants {
+        /// What to do.
+        #[command(subcommand)]
+        action: TenantAction,
+        /// Which store.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Operator actions on restaurants.
+#[derive(Debug, Subcommand)]
+pub enum TenantAction {
+    /// List every restaurant with its status.
+    List,
+    /// Lock a restaurant out: its tokens stop working within a minute, its logins fail.
+    Deactivate {
+        /// The restaurant's slug.
+        slug: Slug,
+    },
+    /// Let a deactivated restaurant back in.
+    Reactivate {
+        /// The restaurant's slug.
+        slug: Slug,
+    },
 }
 
 /// Options of `serve`; each overrides its `FANORDER_*` variable.
@@ -88,7 +116,60 @@ pub async fn run(cli: Cli, mut config: Config) -> Result<(), CliError> {
             }
             migrate(&config).await
         }
+        Command::Openapi => {
+            say(crate::openapi::yaml().trim_end());
+            Ok(())
+        }
+        Command::Tenants { action, store } => {
+            if let Some(store) = store.store {
+                config.store = store;
+            }
+            tenants(&config, action).await
+        }
     }
+}
+
+/// `fanorder tenants ...`.
+pub async fn tenants(config: &Config, action: TenantAction) -> Result<(), CliError> {
+    let secrets = Secrets::resolve(config)?;
+    let clock = Clock::system();
+    let table = open_table(config, &secrets, clock.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", config.store))?;
+    let failed = |e: fanorder_platform::ApiError| CliError::Failed(anyhow::anyhow!("{e}"));
+    match action {
+        TenantAction::List => {
+            let mut cursor: Option<String> = None;
+            say("slug\tstatus\tid\tname\tcreated_at");
+            loop {
+                let page = store::list_tenants(&table, cursor.as_deref(), 100)
+                    .await
+                    .map_err(failed)?;
+                for t in &page.items {
+                    let status = if t.status == Status::Active {
+                        "active"
+                    } else {
+                        "deactivated"
+                    };
+                    say(&format!(
+                        "{}\t{status}\t{}\t{}\t{}",
+                        t.slug, t.id, t.name, t.created_at
+                    ));
+                }
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        TenantAction::Deactivate { slug } => {
+            set_status(&table, &slug, Status::Deactivated, &clock).await?
+        }
+        TenantAction::Reactivate { slug } => {
+            set_status(&table, &slug, Status::Active, &clock).await?
+        }
+    }
+    Ok(())
 }
 
 /// `fanorder serve`.
@@ -103,12 +184,9 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(anyhow::Error::from)?;
     let store = config.store.to_string();
-    let state = AppState {
-        table,
-        config: Arc::new(config),
-        clock,
-    };
-    let app = build_router(state);
+    let state =
+        AppState::new(table, config, &secrets, clock).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
     tracing::info!(%addr, %store, "fanorder is listening");
     say(&format!(
         "fanorder listening on http://{addr} (store {store}); Ctrl-C to stop"
@@ -150,6 +228,29 @@ pub async fn migrate(config: &Config) -> Result<(), CliError> {
             }
         }
     }
+    Ok(())
+}
+
+async fn set_status(
+    table: &fanorder_store::Table,
+    slug: &Slug,
+    status: Status,
+    clock: &Clock,
+) -> Result<(), CliError> {
+    let failed = |e: fanorder_platform::ApiError| CliError::Failed(anyhow::anyhow!("{e}"));
+    let tenant = store::tenant_by_slug(table, slug)
+        .await
+        .map_err(failed)?
+        .ok_or_else(|| CliError::Failed(anyhow::anyhow!("no restaurant with the slug {slug}")))?;
+    store::set_tenant_status(table, &tenant.id, status, clock.now())
+        .await
+        .map_err(failed)?;
+    let word = if status == Status::Active {
+        "reactivated"
+    } else {
+        "deactivated"
+    };
+    say(&format!("{slug} ({}) {word}", tenant.id));
     Ok(())
 }
 

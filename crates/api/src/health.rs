@@ -3,10 +3,12 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use fanorder_platform::ApiError;
-use serde_json::{Value, json};
+use fanorder_platform::{ApiError, Json};
+use fanorder_store::Table;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 
@@ -14,22 +16,40 @@ use crate::AppState;
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `GET /healthz` and `GET /readyz`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
 }
 
-/// 200 while the process runs.
-async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+/// The health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` (liveness) or `ready` (readiness).
+    pub status: String,
+    /// The store that answered (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
-/// 200 when the store answers, 503 problem+json when it does not.
-async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let store = state.table.backend_name();
-    match tokio::time::timeout(READY_TIMEOUT, state.table.ping()).await {
-        Ok(Ok(())) => Ok(Json(json!({ "status": "ready", "store": store }))),
+/// Liveness: 200 while the process runs.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".to_owned(),
+        store: None,
+    })
+}
+
+/// Readiness: 200 when the store answers, 503 problem+json when it does not.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Ready", body = Health)))]
+async fn readyz(State(table): State<Table>) -> Result<Json<Health>, ApiError> {
+    let store = table.backend_name();
+    match tokio::time::timeout(READY_TIMEOUT, table.ping()).await {
+        Ok(Ok(())) => Ok(Json(Health {
+            status: "ready".to_owned(),
+            store: Some(store.to_owned()),
+        })),
         Ok(Err(err)) => Err(ApiError::Unavailable {
             detail: format!("the {store} store is not answering: {err}"),
             retry_after: Some(Duration::from_secs(5)),

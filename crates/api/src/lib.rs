@@ -2,9 +2,11 @@
 //! feature crates, and runs it under `fanorder serve` (or Lambda).
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod health;
 pub mod middleware;
+pub mod openapi;
 
 pub use app::{AppState, build_router, open_table};
