@@ -5,7 +5,11 @@
     reason = "a test fails loudly on anything unexpected"
 )]
 
+mod auth;
+mod customers;
 mod health;
+mod isolation;
+mod staff;
 
 /// Declares each listed test (an `async fn(TestApp)` in the given module) once per store.
 #[macro_export]
