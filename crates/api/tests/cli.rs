@@ -188,3 +188,64 @@ fn serve_and_migrate_on_dynamodb() {
     assert_eq!(server.get("/readyz").0, 200);
     assert_eq!(server.terminate(), 0);
 }
+
+#[test]
+fn an_operator_lists_deactivates_and_reactivates_a_restaurant() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&mut fanorder(dir.path()));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let login = serde_json::json!({"tenant": "cli-kitchen", "email": "owner@example.com", "password": "owner-password"});
+    let login_status = || {
+        runtime.block_on(async {
+            let client = reqwest::Client::new();
+            client
+                .post(format!("{}/v1/auth/login", server.base))
+                .json(&login)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    runtime.block_on(async {
+        let signup = serde_json::json!({
+            "name": "CLI Kitchen", "slug": "cli-kitchen", "currency": "USD", "time_zone": "UTC",
+            "owner": {"email": "owner@example.com", "password": "owner-password", "name": "Owner"}
+        });
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/tenants", server.base))
+            .json(&signup)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    });
+    // The operator works on the same database file while the server runs.
+    let (code, stdout, stderr) = run(fanorder(dir.path()).args(["tenants", "list"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("cli-kitchen\tactive"), "{stdout}");
+    let (code, stdout, stderr) =
+        run(fanorder(dir.path()).args(["tenants", "deactivate", "cli-kitchen"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("deactivated"), "{stdout}");
+    assert_eq!(
+        login_status(),
+        401,
+        "a deactivated restaurant's logins fail"
+    );
+    let (_, stdout, _) = run(fanorder(dir.path()).args(["tenants", "list"]));
+    assert!(stdout.contains("cli-kitchen\tdeactivated"), "{stdout}");
+    let (code, _, stderr) =
+        run(fanorder(dir.path()).args(["tenants", "reactivate", "cli-kitchen"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(login_status(), 200);
+    let (code, _, stderr) =
+        run(fanorder(dir.path()).args(["tenants", "deactivate", "no-such-place"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no restaurant"), "{stderr}");
+    assert_eq!(server.terminate(), 0);
+}
