@@ -19,6 +19,54 @@ struct World {
     a_customer: Account,
     b: Restaurant,
     b_customer: Account,
+    a_menu: MenuOfA,
+}
+
+/// Ids of A's menu entries and location.
+struct MenuOfA {
+    category: String,
+    item: String,
+    combo: String,
+    location: String,
+}
+
+impl MenuOfA {
+    /// A category, an item in it (counted stock, modifiers), a combo of it, and a location.
+    async fn create(app: &TestApp, a: &Restaurant) -> MenuOfA {
+        let admin = Some(a.admin.access.as_str());
+        let post = |path: &'static str, body: Value| async move {
+            let reply = app.call(Method::POST, path, admin, Some(body)).await;
+            reply.expect(201)["id"].as_str().unwrap().to_owned()
+        };
+        let category = post(
+            "/v1/menu/categories",
+            serde_json::json!({"name": "A's noodles"}),
+        )
+        .await;
+        let item = post(
+            "/v1/menu/items",
+            serde_json::json!({"name": "A's pad thai", "price": 12000, "stock": 5, "category_id": category,
+                "modifier_groups": [{"name": "Size", "min": 1, "max": 1, "options": [{"name": "Large", "price_delta": 2000}]}]}),
+        )
+        .await;
+        let combo = post(
+            "/v1/menu/combos",
+            serde_json::json!({"name": "A's set", "price": 100, "category_id": category,
+                "components": [{"kind": "choice", "name": "Main", "item_ids": [item]}]}),
+        )
+        .await;
+        let location = post(
+            "/v1/locations",
+            serde_json::json!({"name": "A's branch", "address": "1 A Street"}),
+        )
+        .await;
+        MenuOfA {
+            category,
+            item,
+            combo,
+            location,
+        }
+    }
 }
 
 impl World {
@@ -26,6 +74,12 @@ impl World {
     fn value(&self, template: &str, param: &str) -> Option<String> {
         match (template, param) {
             ("/v1/staff/{id}", "id") => Some(self.a_cook.id.clone()),
+            ("/v1/menu/categories/{id}", "id") => Some(self.a_menu.category.clone()),
+            ("/v1/menu/items/{id}" | "/v1/menu/items/{id}/stock", "id") => {
+                Some(self.a_menu.item.clone())
+            }
+            ("/v1/menu/combos/{id}", "id") => Some(self.a_menu.combo.clone()),
+            ("/v1/locations/{id}", "id") => Some(self.a_menu.location.clone()),
             _ => None,
         }
     }
@@ -41,6 +95,11 @@ impl World {
             &self.a_cook.email,
             &self.a_customer.id,
             &self.a_customer.email,
+            &self.a_menu.category,
+            &self.a_menu.item,
+            &self.a_menu.combo,
+            &self.a_menu.location,
+            "A's ",
         ]
     }
 }
@@ -73,7 +132,22 @@ async fn snapshot(app: &TestApp, world: &World) -> Value {
         .await
         .expect(200)
         .clone();
-    serde_json::json!({"tenant": tenant, "staff": staff, "cook": cook, "customer": customer})
+    let mut menu = serde_json::Map::new();
+    for path in [
+        "/v1/menu".to_owned(),
+        "/v1/menu/categories?limit=100".to_owned(),
+        "/v1/menu/items?limit=100".to_owned(),
+        "/v1/menu/combos?limit=100".to_owned(),
+        "/v1/locations?limit=100".to_owned(),
+        format!("/v1/menu/categories/{}", world.a_menu.category),
+        format!("/v1/menu/items/{}", world.a_menu.item),
+        format!("/v1/menu/combos/{}", world.a_menu.combo),
+        format!("/v1/locations/{}", world.a_menu.location),
+    ] {
+        let reply = app.call(Method::GET, &path, admin, None).await;
+        menu.insert(path, reply.expect(200).clone());
+    }
+    serde_json::json!({"tenant": tenant, "staff": staff, "cook": cook, "customer": customer, "menu": menu})
 }
 
 fn example_body(spec: &Value, operation: &Value) -> Option<Value> {
@@ -99,12 +173,14 @@ async fn another_restaurant_cannot_read_or_change_anything_on_any_route(app: Tes
     let a_customer = app.register_customer(&a).await;
     let b = app.signup().await;
     let b_customer = app.register_customer(&b).await;
+    let a_menu = MenuOfA::create(&app, &a).await;
     let world = World {
         a,
         a_cook,
         a_customer,
         b,
         b_customer,
+        a_menu,
     };
     let before = snapshot(&app, &world).await;
 

@@ -9,6 +9,8 @@ mod auth;
 mod customers;
 mod health;
 mod isolation;
+mod locations;
+mod menus;
 mod staff;
 
 /// Declares each listed test (an `async fn(TestApp)` in the given module) once per store.

@@ -31,6 +31,8 @@ use crate::{AppState, health};
         (name = "auth", description = "Login sessions"),
         (name = "staff", description = "Staff members and roles"),
         (name = "customers", description = "Customers and the caller's own profile"),
+        (name = "menu", description = "The menu: categories, items with modifiers, combos, stock, and the published menu"),
+        (name = "locations", description = "The restaurant's branches and their opening hours"),
     )
 )]
 struct ApiDoc;
@@ -41,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(fanorder_staff::router())
         .merge(fanorder_users::router())
+        .merge(fanorder_menus::router())
 }
 
 /// The problem responses any operation may give besides its own, as reusable components:
