@@ -277,6 +277,18 @@ pub struct Config {
     /// How long an account's status (active, role) is trusted before it is read again: the
     /// longest a deactivated member keeps working with an unexpired access token.
     pub auth_cache_ttl: HumanDuration,
+    /// The EventBridge bus events are published to (name or ARN); none: events stay in the
+    /// local log only.
+    pub event_bus: Option<String>,
+    /// The EventBridge `Source` of published events.
+    pub event_source: String,
+    /// The SNS topic staff notices go to; none: no notices.
+    pub sns_topic_arn: Option<String>,
+    /// Minutes a paid order may wait for the kitchen before a late notice goes out.
+    pub late_after_minutes: u32,
+    /// The public base URL of this deployment (payment links, receipts); default
+    /// `http://<addr>`.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -296,6 +308,11 @@ impl Default for Config {
             jwt_issuer: "fanorder".to_owned(),
             jwt_audience: "fanorder-api".to_owned(),
             auth_cache_ttl: HumanDuration(Duration::from_secs(30)),
+            event_bus: None,
+            event_source: "fanorder".to_owned(),
+            sns_topic_arn: None,
+            late_after_minutes: 10,
+            public_url: None,
         }
     }
 }
@@ -354,6 +371,12 @@ impl Config {
             return Err(ConfigError::new(
                 "FANORDER_AUTH_CACHE_TTL",
                 "must be at most 60s: a deactivated account must be locked out within a minute",
+            ));
+        }
+        if !(1..=24 * 60).contains(&self.late_after_minutes) {
+            return Err(ConfigError::new(
+                "FANORDER_LATE_AFTER_MINUTES",
+                "must be 1 to 1440",
             ));
         }
         if self.request_timeout.0.is_zero() {

@@ -61,6 +61,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Reads an already parsed JSON value into `T`, with the same 422 naming the field.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        ApiError::Validation(vec![FieldError::new(field, data_message(err.inner()))])
+    })
+}
+
 /// serde's message without the " at line 1 column 9" suffix, which means nothing to a client
 /// that is told the field path anyway.
 fn data_message(err: &serde_json::Error) -> String {

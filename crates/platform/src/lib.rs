@@ -2,6 +2,7 @@
 //! one API error type with its JSON extractor.
 #![forbid(unsafe_code)]
 
+pub mod address;
 pub mod auth;
 pub mod clock;
 pub mod config;
