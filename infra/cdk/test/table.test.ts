@@ -37,7 +37,7 @@ describe('the one table, built from schema/table.json', () => {
 
   test('every GSI of the schema, with its keys and projection, and no other', () => {
     const gsis = ofType(s, 'AWS::DynamoDB::Table')[0][1].Properties.GlobalSecondaryIndexes;
-    expect(gsis.map((g: { IndexName: string }) => g.IndexName)).toEqual(['gsi1', 'gsi2']);
+    expect(gsis.map((g: { IndexName: string }) => g.IndexName)).toEqual(['gsi1', 'gsi2', 'gsi3']);
     for (const g of schema.global_secondary_indexes) {
       s.template.hasResourceProperties('AWS::DynamoDB::Table', {
         GlobalSecondaryIndexes: Match.arrayWith([
@@ -54,7 +54,7 @@ describe('the one table, built from schema/table.json', () => {
     }
     const defs = ofType(s, 'AWS::DynamoDB::Table')[0][1].Properties.AttributeDefinitions;
     expect(defs.map((d: { AttributeName: string }) => d.AttributeName).sort()).toEqual(
-      ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'sk', 'tenant_id'],
+      ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'sk', 'tenant_id'],
     );
   });
 
@@ -121,9 +121,9 @@ describe('the schema file is read at synth time', () => {
     changed.ttl_attribute = 'ttl';
     changed.stream_view_type = 'NEW_AND_OLD_IMAGES';
     changed.global_secondary_indexes.push({
-      name: 'gsi3',
-      partition_key: { name: 'gsi3pk', type: 'S' },
-      sort_key: { name: 'gsi3sk', type: 'N' },
+      name: 'gsi9',
+      partition_key: { name: 'gsi9pk', type: 'S' },
+      sort_key: { name: 'gsi9sk', type: 'N' },
       projection: 'KEYS_ONLY',
     });
     const file = path.join(tmp, 'table.json');
@@ -134,9 +134,9 @@ describe('the schema file is read at synth time', () => {
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       GlobalSecondaryIndexes: Match.arrayWith([
-        Match.objectLike({ IndexName: 'gsi3', Projection: { ProjectionType: 'KEYS_ONLY' } }),
+        Match.objectLike({ IndexName: 'gsi9', Projection: { ProjectionType: 'KEYS_ONLY' } }),
       ]),
-      AttributeDefinitions: Match.arrayWith([{ AttributeName: 'gsi3sk', AttributeType: 'N' }]),
+      AttributeDefinitions: Match.arrayWith([{ AttributeName: 'gsi9sk', AttributeType: 'N' }]),
     });
   });
 
