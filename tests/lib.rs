@@ -125,6 +125,16 @@ impl TestApp {
         store: StoreKind,
         configure: impl FnOnce(&mut Config),
     ) -> Option<TestApp> {
+        Self::spawn_full(store, configure, None).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with the event publishers chosen by the test (instead of
+    /// those the configuration names).
+    pub async fn spawn_full(
+        store: StoreKind,
+        configure: impl FnOnce(&mut Config),
+        publishers: Option<Vec<std::sync::Arc<dyn fanorder_events::publish::Publisher>>>,
+    ) -> Option<TestApp> {
         let secrets = Secrets::new(Secret::new(MASTER_SECRET.to_vec()));
         let clock = Clock::system();
         let shared = (store == StoreKind::Dynamodb).then_some(SHARED_TABLE);
@@ -143,6 +153,10 @@ impl TestApp {
         configure(&mut config);
         let state =
             AppState::new(test_table.table.clone(), config, &secrets, clock).expect("state");
+        let workers = match publishers {
+            Some(publishers) => fanorder_api::workers::spawn_with(&state, publishers),
+            None => fanorder_api::workers::spawn(&state).await,
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -150,6 +164,7 @@ impl TestApp {
         let app = build_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
+            workers.stop().await;
         });
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -162,6 +177,12 @@ impl TestApp {
             _table: test_table,
             _server: server,
         })
+    }
+
+    /// The mock payment provider of the app (to sign payment notifications).
+    pub fn mock_payments(&self) -> fanorder_orders::MockProvider {
+        let secrets = Secrets::new(Secret::new(MASTER_SECRET.to_vec()));
+        fanorder_orders::MockProvider::new(&secrets.derive("payments/mock"))
     }
 
     /// The token keys the app signs with (to forge tokens in tests).

@@ -20,6 +20,7 @@ struct World {
     b: Restaurant,
     b_customer: Account,
     a_menu: MenuOfA,
+    a_order: String,
 }
 
 /// Ids of A's menu entries and location.
@@ -80,6 +81,10 @@ impl World {
             }
             ("/v1/menu/combos/{id}", "id") => Some(self.a_menu.combo.clone()),
             ("/v1/locations/{id}", "id") => Some(self.a_menu.location.clone()),
+            (
+                "/v1/orders/{id}" | "/v1/orders/{id}/history" | "/v1/orders/{id}/transitions",
+                "id",
+            ) => Some(self.a_order.clone()),
             _ => None,
         }
     }
@@ -99,6 +104,7 @@ impl World {
             &self.a_menu.item,
             &self.a_menu.combo,
             &self.a_menu.location,
+            &self.a_order,
             "A's ",
         ]
     }
@@ -143,6 +149,10 @@ async fn snapshot(app: &TestApp, world: &World) -> Value {
         format!("/v1/menu/items/{}", world.a_menu.item),
         format!("/v1/menu/combos/{}", world.a_menu.combo),
         format!("/v1/locations/{}", world.a_menu.location),
+        format!("/v1/orders/{}", world.a_order),
+        format!("/v1/orders/{}/history", world.a_order),
+        "/v1/orders?status=PENDING_PAYMENT".to_owned(),
+        "/v1/events?limit=100".to_owned(),
     ] {
         let reply = app.call(Method::GET, &path, admin, None).await;
         menu.insert(path, reply.expect(200).clone());
@@ -174,6 +184,32 @@ async fn another_restaurant_cannot_read_or_change_anything_on_any_route(app: Tes
     let b = app.signup().await;
     let b_customer = app.register_customer(&b).await;
     let a_menu = MenuOfA::create(&app, &a).await;
+    let rice = app
+        .call(
+            Method::POST,
+            "/v1/menu/items",
+            Some(&a.admin.access),
+            Some(serde_json::json!({"name": "A's rice", "price": 5000})),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let order =
+        serde_json::json!({"fulfillment": "pickup", "lines": [{"item_id": rice, "quantity": 1}]});
+    let a_order = app
+        .call(
+            Method::POST,
+            "/v1/orders",
+            Some(&a_customer.access),
+            Some(order),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let world = World {
         a,
         a_cook,
@@ -181,6 +217,7 @@ async fn another_restaurant_cannot_read_or_change_anything_on_any_route(app: Tes
         b,
         b_customer,
         a_menu,
+        a_order,
     };
     let before = snapshot(&app, &world).await;
 

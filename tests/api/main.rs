@@ -7,10 +7,12 @@
 
 mod auth;
 mod customers;
+mod events;
 mod health;
 mod isolation;
 mod locations;
 mod menus;
+mod orders;
 mod staff;
 
 /// Declares each listed test (an `async fn(TestApp)` in the given module) once per store.

@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
+use fanorder_events::publish::Feed;
+use fanorder_events::{Delivery, Outbox};
+use fanorder_orders::{MockProvider, Payments};
 use fanorder_platform::auth::{Auth, TokenKeys};
 use fanorder_platform::{ApiError, Clock, Config, LoginLimits, Passwords, Secrets, StoreUrl};
 use fanorder_store::dynamodb::Dynamo;
@@ -29,6 +32,12 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Failed-login budgets.
     pub login_limits: LoginLimits,
+    /// Where changes write their events.
+    pub outbox: Outbox,
+    /// The payment providers.
+    pub payments: Payments,
+    /// Every delivered event, in process, for live screens.
+    pub feed: Feed,
 }
 
 impl AppState {
@@ -50,6 +59,7 @@ impl AppState {
             keys: Arc::new(keys),
             status: Arc::new(StoreAccounts::new(table.clone(), config.auth_cache_ttl.0)),
         };
+        let mock = MockProvider::new(&secrets.derive("payments/mock"));
         Ok(Self {
             table,
             config: Arc::new(config),
@@ -57,6 +67,9 @@ impl AppState {
             auth,
             passwords: Passwords::for_this_machine()?,
             login_limits: LoginLimits::default(),
+            outbox: Outbox::new(Delivery::Poll),
+            payments: Payments::new(vec![Arc::new(mock)]),
+            feed: Feed::new(1024),
         })
     }
 }

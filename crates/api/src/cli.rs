@@ -186,6 +186,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     let store = config.store.to_string();
     let state =
         AppState::new(table, config, &secrets, clock).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let workers = crate::workers::spawn(&state).await;
     let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
     tracing::info!(%addr, %store, "fanorder is listening");
     say(&format!(
@@ -195,6 +196,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| anyhow::anyhow!("server error: {e}"))?;
+    workers.stop().await;
     tracing::info!("fanorder stopped");
     Ok(())
 }

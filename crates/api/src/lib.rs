@@ -8,5 +8,6 @@ pub mod cli;
 pub mod health;
 pub mod middleware;
 pub mod openapi;
+pub mod workers;
 
 pub use app::{AppState, build_router, open_table};

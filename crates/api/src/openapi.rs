@@ -33,6 +33,9 @@ use crate::{AppState, health};
         (name = "customers", description = "Customers and the caller's own profile"),
         (name = "menu", description = "The menu: categories, items with modifiers, combos, stock, and the published menu"),
         (name = "locations", description = "The restaurant's branches and their opening hours"),
+        (name = "orders", description = "Placing orders, queues, moves and history"),
+        (name = "payments", description = "Payment provider notifications"),
+        (name = "events", description = "The restaurant's event log"),
     )
 )]
 struct ApiDoc;
@@ -44,6 +47,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(fanorder_staff::router())
         .merge(fanorder_users::router())
         .merge(fanorder_menus::router())
+        .merge(fanorder_orders::router())
+        .merge(fanorder_events::http::router())
 }
 
 /// The problem responses any operation may give besides its own, as reusable components:

@@ -3,6 +3,7 @@
 
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::StatusCode;
+use fanorder_events::{Event, EventType, Outbox};
 use fanorder_platform::auth::{Admin, Auth, Require};
 use fanorder_platform::error::ProblemSchema;
 use fanorder_platform::password::Password;
@@ -13,6 +14,7 @@ use fanorder_platform::{
 };
 use fanorder_store::Table;
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -29,6 +31,7 @@ where
     Auth: FromRef<S>,
     Passwords: FromRef<S>,
     Clock: FromRef<S>,
+    Outbox: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(signup))
@@ -112,6 +115,7 @@ async fn signup(
     State(auth): State<Auth>,
     State(passwords): State<Passwords>,
     State(clock): State<Clock>,
+    State(outbox): State<Outbox>,
     Json(body): Json<SignupRequest>,
 ) -> Result<(StatusCode, Json<SignupResponse>), ApiError> {
     let mut fields = Fields::new();
@@ -174,7 +178,14 @@ async fn signup(
         updated_at: now,
     };
     let new_session = session::new_session(tenant.id, &owner.id.to_string(), Role::Admin, now);
-    store::create_tenant(&table, &tenant, &owner, &new_session.session).await?;
+    let events = vec![
+        outbox.write(&table, &Event::new(EventType::TenantCreated, tenant.id, now, json!({"tenant": {
+            "id": tenant.id, "slug": tenant.slug, "name": tenant.name, "currency": tenant.currency, "time_zone": tenant.time_zone,
+        }})))?,
+        outbox.write(&table, &staff_added(tenant.id, &owner, now))?,
+    ];
+    store::create_tenant(&table, &tenant, &owner, &new_session.session, events).await?;
+    outbox.committed();
     tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "restaurant signed up");
     let tokens = session::tokens(
         &auth.keys,
@@ -193,6 +204,11 @@ async fn signup(
         expires_in: tokens.expires_in,
     };
     Ok((StatusCode::CREATED, Json(response)))
+}
+
+fn staff_added(tenant: TenantId, member: &Member, now: jiff::Timestamp) -> Event {
+    let data = json!({"staff": {"id": member.id, "email": member.email, "name": member.name, "role": member.role}});
+    Event::new(EventType::StaffAdded, tenant, now, data)
 }
 
 /// The account fields of a staff member.
@@ -320,6 +336,7 @@ async fn add_staff(
     State(table): State<Table>,
     State(passwords): State<Passwords>,
     State(clock): State<Clock>,
+    State(outbox): State<Outbox>,
     caller: Require<Admin>,
     Json(body): Json<NewStaffRequest>,
 ) -> Result<(StatusCode, Json<MemberView>), ApiError> {
@@ -345,7 +362,9 @@ async fn add_staff(
         created_at: now,
         updated_at: now,
     };
-    store::add_member(&table, &caller.tenant, &member).await?;
+    let events = vec![outbox.write(&table, &staff_added(caller.tenant, &member, now))?];
+    store::add_member(&table, &caller.tenant, &member, events).await?;
+    outbox.committed();
     Ok((StatusCode::CREATED, Json(MemberView::from(&member))))
 }
 

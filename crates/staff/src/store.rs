@@ -101,12 +101,13 @@ pub struct Session {
     pub created_at: Timestamp,
 }
 
-/// The writes that create a tenant with its owner and first session, all or nothing.
+/// The writes that create a tenant with its owner, first session and events, all or nothing.
 pub async fn create_tenant(
     table: &Table,
     tenant: &Tenant,
     owner: &Member,
     session: &Session,
+    events: Vec<TxOp>,
 ) -> Result<(), ApiError> {
     let mut profile = item(table, &profile_key(&tenant.id), tenant)?;
     profile.insert("admins".into(), n(1));
@@ -144,6 +145,7 @@ pub async fn create_tenant(
         )?,
         session_put(table, &tenant.id, session)?,
     ];
+    let ops = ops.into_iter().chain(events).collect();
     match table.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::TransactionCanceled { failures })
@@ -272,8 +274,14 @@ pub async fn list_tenants(
     })
 }
 
-/// Adds a staff member: the email must be free in the tenant and the tenant active.
-pub async fn add_member(table: &Table, tenant: &TenantId, member: &Member) -> Result<(), ApiError> {
+/// Adds a staff member with its events: the email must be free in the tenant and the tenant
+/// active.
+pub async fn add_member(
+    table: &Table,
+    tenant: &TenantId,
+    member: &Member,
+    events: Vec<TxOp>,
+) -> Result<(), ApiError> {
     let active = Cond::eq("status", s("active"));
     let profile = if member.is_active_admin() {
         TxOp::Update(Update {
@@ -300,6 +308,7 @@ pub async fn add_member(table: &Table, tenant: &TenantId, member: &Member) -> Re
             table,
         )?,
     ];
+    let ops = ops.into_iter().chain(events).collect();
     match table.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::TransactionCanceled { failures })
