@@ -16,4 +16,4 @@ pub use send::{
 /// (`pass_thread_control`), and the `app_id` of echoes a person typed in the inbox.
 pub const PAGE_INBOX_APP_ID: &str = "263902037430900";
 
-pub use webhook::{Event, EventKind, ParseError, Webhook, parse, signature_valid};
+pub use webhook::{Event, EventKind, ParseError, Webhook, parse, sign, signature_valid};

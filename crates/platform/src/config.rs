@@ -289,6 +289,18 @@ pub struct Config {
     /// The public base URL of this deployment (payment links, receipts); default
     /// `http://<addr>`.
     pub public_url: Option<String>,
+    /// The Facebook app secret that signs webhook deliveries (`X-Hub-Signature-256`).
+    /// Required in production.
+    #[serde(skip_serializing)]
+    pub fb_app_secret: Option<String>,
+    /// The token Facebook echoes in the webhook subscription handshake. Required in production.
+    #[serde(skip_serializing)]
+    pub fb_verify_token: Option<String>,
+    /// The Graph API base URL the Send API client calls (a fake one in tests); default
+    /// Facebook's, `https://graph.facebook.com/v26.0`.
+    pub graph_api_url: Option<String>,
+    /// Send API calls per second per page; default 10.
+    pub graph_rate_per_page: Option<String>,
 }
 
 impl Default for Config {
@@ -313,6 +325,10 @@ impl Default for Config {
             sns_topic_arn: None,
             late_after_minutes: 10,
             public_url: None,
+            fb_app_secret: None,
+            fb_verify_token: None,
+            graph_api_url: None,
+            graph_rate_per_page: None,
         }
     }
 }
@@ -403,6 +419,30 @@ impl Config {
             return Err(ConfigError::new(
                 "FANORDER_JWT_SIGNING_KID",
                 format!("`{kid}` is not among FANORDER_JWT_KEYS"),
+            ));
+        }
+        if self.env == Environment::Production
+            && self.fb_app_secret.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(ConfigError::new(
+                "FANORDER_FB_APP_SECRET",
+                "is required in production (the Facebook app's secret)",
+            ));
+        }
+        if self.env == Environment::Production
+            && self.fb_verify_token.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(ConfigError::new(
+                "FANORDER_FB_VERIFY_TOKEN",
+                "is required in production (any long random string, also entered in the Facebook app)",
+            ));
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::new(
+                "FANORDER_PUBLIC_URL",
+                "must be an http(s) URL such as https://orders.example.com",
             ));
         }
         Ok(())
@@ -541,6 +581,16 @@ mod tests {
                 "FANORDER_JWT_KEYS",
                 format!("k1:{}", Secret::random(32).to_base64()),
             );
+            assert_eq!(
+                Config::load().unwrap_err().variable,
+                "FANORDER_FB_APP_SECRET"
+            );
+            jail.set_env("FANORDER_FB_APP_SECRET", "app-secret");
+            assert_eq!(
+                Config::load().unwrap_err().variable,
+                "FANORDER_FB_VERIFY_TOKEN"
+            );
+            jail.set_env("FANORDER_FB_VERIFY_TOKEN", "verify-me");
             assert_eq!(Config::load().unwrap().env, Environment::Production);
             jail.set_env("FANORDER_JWT_SIGNING_KID", "k2");
             assert_eq!(

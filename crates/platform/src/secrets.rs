@@ -21,6 +21,10 @@ pub struct Secrets {
     pub jwt_keys: Vec<(String, Secret)>,
     /// The id of the key that signs new tokens.
     pub jwt_signing_kid: String,
+    /// The Facebook app secret (webhook signatures).
+    pub fb_app_secret: Secret,
+    /// The webhook verify token.
+    pub fb_verify_token: String,
     /// True when any secret was generated for development rather than configured.
     pub generated: bool,
 }
@@ -33,9 +37,13 @@ impl Secrets {
             master,
             jwt_keys: Vec::new(),
             jwt_signing_kid: "k0".to_owned(),
+            fb_app_secret: Secret::new(Vec::new()),
+            fb_verify_token: String::new(),
             generated: false,
         };
         secrets.jwt_keys = vec![("k0".to_owned(), Secret::new(secrets.derive("jwt").to_vec()))];
+        secrets.fb_app_secret = Secret::new(hex_of(&secrets.derive("fb-app-secret")).into_bytes());
+        secrets.fb_verify_token = hex_of(&secrets.derive("fb-verify-token"));
         secrets
     }
 
@@ -78,10 +86,35 @@ impl Secrets {
                 .map(|(kid, _)| kid.clone())
                 .unwrap_or_default(),
         };
+        let fb_app_secret = match config.fb_app_secret.as_deref().filter(|s| !s.is_empty()) {
+            Some(secret) => Secret::new(secret.as_bytes().to_vec()),
+            None if production => {
+                return Err(ConfigError::new(
+                    "FANORDER_FB_APP_SECRET",
+                    "is required in production",
+                ));
+            }
+            None => {
+                generated = true;
+                Secret::new(dev()?.get_or_create_text("fb_app_secret")?.into_bytes())
+            }
+        };
+        let fb_verify_token = match config.fb_verify_token.as_deref().filter(|s| !s.is_empty()) {
+            Some(token) => token.to_owned(),
+            None if production => {
+                return Err(ConfigError::new(
+                    "FANORDER_FB_VERIFY_TOKEN",
+                    "is required in production",
+                ));
+            }
+            None => dev()?.get_or_create_text("fb_verify_token")?,
+        };
         Ok(Self {
             master,
             jwt_keys,
             jwt_signing_kid,
+            fb_app_secret,
+            fb_verify_token,
             generated,
         })
     }
@@ -95,6 +128,10 @@ impl Secrets {
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()
     }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Development secrets persisted as base64 in a JSON file readable only by the owner.
@@ -235,10 +272,14 @@ mod tests {
             secret_key: Some(key),
             jwt_keys: Some(jwt),
             jwt_signing_kid: Some("b".into()),
+            fb_app_secret: Some("app-secret".into()),
+            fb_verify_token: Some("verify".into()),
             ..Config::default()
         };
         let secrets = Secrets::resolve(&config).unwrap();
         assert!(!secrets.generated);
+        assert_eq!(secrets.fb_app_secret.expose(), b"app-secret");
+        assert_eq!(secrets.fb_verify_token, "verify");
         assert_eq!(secrets.jwt_signing_kid, "b");
         assert_eq!(secrets.jwt_keys.len(), 2);
         assert!(!dir.path().join(DEV_SECRETS_FILE).exists());

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use parse::{ParseError, parse};
-pub use signature::{SIGNATURE_HEADER, signature_valid};
+pub use signature::{SIGNATURE_HEADER, sign, signature_valid};
 
 /// One webhook body: an `object` (`page` for Messenger, `instagram` for Instagram messaging) and
 /// its entries.

@@ -11,7 +11,7 @@ use super::*;
 use crate::PAGE_INBOX_APP_ID;
 
 fn fixtures_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/messenger");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/messenger");
     assert!(
         dir.is_dir(),
         "the Messenger fixtures folder {} is missing",
