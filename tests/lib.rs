@@ -14,9 +14,6 @@ use serde_json::{Value, json};
 
 pub use fanorder_store::testing::StoreKind as Store;
 
-/// The DynamoDB table every black-box test shares; tests isolate themselves by tenant.
-const SHARED_TABLE: &str = "fanorder-blackbox";
-
 /// The master secret of every test app (so tests can forge and check tokens).
 pub const MASTER_SECRET: [u8; 32] = [7u8; 32];
 
@@ -137,14 +134,16 @@ impl TestApp {
     ) -> Option<TestApp> {
         let secrets = Secrets::new(Secret::new(MASTER_SECRET.to_vec()));
         let clock = Clock::system();
-        let shared = (store == StoreKind::Dynamodb).then_some(SHARED_TABLE);
-        let test_table = testing::table(store, clock.clone(), &secrets.derive("cursor"), shared)
+        // A table of its own per app, on either store: the background workers (outbox relay,
+        // bot) handle everything pending in their table, so apps sharing one would handle each
+        // other's work with each other's configuration.
+        let test_table = testing::table(store, clock.clone(), &secrets.derive("cursor"), None)
             .await
             .expect("test store")?;
         let mut config = Config {
             store: match store {
                 StoreKind::Sqlite => StoreUrl::Sqlite("test.db".into()),
-                StoreKind::Dynamodb => StoreUrl::Dynamodb(SHARED_TABLE.into()),
+                StoreKind::Dynamodb => StoreUrl::Dynamodb("per-test".into()),
             },
             // Deactivations reach access tokens after this long; short so tests need not wait.
             auth_cache_ttl: fanorder_platform::config::HumanDuration(Duration::from_millis(300)),
@@ -333,6 +332,181 @@ impl TestApp {
         }
     }
 }
+
+/// The secrets every test app runs with (webhook app secret, verify token, keys).
+pub fn secrets() -> Secrets {
+    Secrets::new(Secret::new(MASTER_SECRET.to_vec()))
+}
+
+/// A Facebook page id no other test uses (digits, like Facebook's).
+pub fn page_id() -> String {
+    let n = fanorder_platform::id::new_ulid().0 % 10u128.pow(15);
+    format!("9{n:015}")
+}
+
+impl TestApp {
+    /// Posts a webhook body with the given `X-Hub-Signature-256` (or none).
+    pub async fn webhook_signed(&self, body: &[u8], signature: Option<&str>) -> Reply {
+        let mut request = self
+            .http
+            .post(self.url("/webhooks/messenger"))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(signature) = signature {
+            request = request.header("x-hub-signature-256", signature);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// Posts a webhook body signed the way Facebook signs it.
+    pub async fn webhook(&self, body: &[u8]) -> Reply {
+        let signature = fanorder_messenger::sign(secrets().fb_app_secret.expose(), body);
+        self.webhook_signed(body, Some(&signature)).await
+    }
+
+    /// Connects a new page to the restaurant (offline without a token); returns its id.
+    pub async fn connect_page(
+        &self,
+        restaurant: &Restaurant,
+        token: Option<&str>,
+        settings: Value,
+    ) -> String {
+        let page = page_id();
+        let mut body = json!({"page_id": page, "name": "Test page", "settings": settings});
+        if let Some(token) = token {
+            body["access_token"] = json!(token);
+        }
+        self.call(
+            Method::POST,
+            "/v1/pages",
+            Some(&restaurant.admin.access),
+            Some(body),
+        )
+        .await
+        .expect(201);
+        page
+    }
+
+    /// The messages of a conversation, oldest first (empty when there is none).
+    pub async fn conversation(
+        &self,
+        restaurant: &Restaurant,
+        page: &str,
+        psid: &str,
+    ) -> Vec<Value> {
+        let path = format!("/v1/pages/{page}/conversations/{psid}/messages?limit=100");
+        let reply = self
+            .call(Method::GET, &path, Some(&restaurant.admin.access), None)
+            .await;
+        if reply.status == 404 {
+            return Vec::new();
+        }
+        let mut items = reply.expect(200)["items"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .clone();
+        items.reverse();
+        items
+    }
+
+    /// A customer writes (or taps, or shares a location) at `at_ms`; waits until the bot has
+    /// handled it and returns what the bot answered, in order.
+    pub async fn customer_at(
+        &self,
+        restaurant: &Restaurant,
+        page: &str,
+        psid: &str,
+        act: Act,
+        at_ms: i64,
+    ) -> Vec<Value> {
+        let body = fanorder_api::simulate::payload(page, psid, &act, at_ms);
+        let event = &body["entry"][0]["messaging"][0];
+        let mid = event["message"]["mid"]
+            .as_str()
+            .or(event["postback"]["mid"].as_str())
+            .expect("mid")
+            .to_owned();
+        self.webhook(body.to_string().as_bytes()).await.expect(200);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let messages = self.conversation(restaurant, page, psid).await;
+            if let Some(at) = messages.iter().position(|m| m["mid"] == mid.as_str()) {
+                return messages[at + 1..]
+                    .iter()
+                    .filter(|m| m["direction"] == "out")
+                    .cloned()
+                    .collect();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bot did not handle {act:?} within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A customer acts now; returns the bot's answer.
+    pub async fn customer(
+        &self,
+        restaurant: &Restaurant,
+        page: &str,
+        psid: &str,
+        act: Act,
+    ) -> Vec<Value> {
+        let now = jiff::Timestamp::now().as_millisecond();
+        self.customer_at(restaurant, page, psid, act, now).await
+    }
+
+    /// Waits until the bot worker has handled every stored webhook event.
+    pub async fn inbox_drained(&self) -> bool {
+        eventually(Duration::from_secs(20), || async {
+            for shard in 0..fanorder_pages::store::INBOX_SHARDS {
+                let pending = fanorder_pages::store::pending_inbox(&self.state.table, shard, 1)
+                    .await
+                    .expect("pending");
+                if !pending.is_empty() {
+                    return false;
+                }
+            }
+            true
+        })
+        .await
+    }
+}
+
+/// The bot's messages as a person reads them (texts, cards, buttons, quick replies).
+pub fn said(messages: &[Value]) -> String {
+    messages
+        .iter()
+        .map(fanorder_api::simulate::render)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The payload of the quick reply or button whose title starts with `title`, in the last
+/// message that has one.
+pub fn button(messages: &[Value], title: &str) -> String {
+    let rendered = said(messages);
+    let start = rendered
+        .rfind(&format!("[{title}"))
+        .unwrap_or_else(|| panic!("no button {title} in: {rendered}"));
+    let rest = &rendered[start..];
+    let arrow = rest.find(" → ").expect("arrow") + " → ".len();
+    let end = rest.find(']').expect("closing bracket");
+    rest[arrow..end].to_owned()
+}
+
+pub use fanorder_api::simulate::Act;
 
 /// Polls `check` until it returns true or `within` passes; for effects that are allowed to take
 /// a moment (a cache expiring), without fixed sleeps.

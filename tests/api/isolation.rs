@@ -21,7 +21,12 @@ struct World {
     b_customer: Account,
     a_menu: MenuOfA,
     a_order: String,
+    /// A's Facebook page, with a conversation of customer `A_PSID`.
+    a_page: String,
 }
+
+/// The customer who talked to A's page.
+const A_PSID: &str = "8001";
 
 /// Ids of A's menu entries and location.
 struct MenuOfA {
@@ -85,6 +90,10 @@ impl World {
                 "/v1/orders/{id}" | "/v1/orders/{id}/history" | "/v1/orders/{id}/transitions",
                 "id",
             ) => Some(self.a_order.clone()),
+            (template, "page_id") if template.starts_with("/v1/pages/") => {
+                Some(self.a_page.clone())
+            }
+            (template, "psid") if template.starts_with("/v1/pages/") => Some(A_PSID.to_owned()),
             _ => None,
         }
     }
@@ -105,6 +114,7 @@ impl World {
             &self.a_menu.combo,
             &self.a_menu.location,
             &self.a_order,
+            &self.a_page,
             "A's ",
         ]
     }
@@ -153,6 +163,10 @@ async fn snapshot(app: &TestApp, world: &World) -> Value {
         format!("/v1/orders/{}/history", world.a_order),
         "/v1/orders?status=PENDING_PAYMENT".to_owned(),
         "/v1/events?limit=100".to_owned(),
+        "/v1/pages".to_owned(),
+        format!("/v1/pages/{}", world.a_page),
+        format!("/v1/pages/{}/conversations", world.a_page),
+        format!("/v1/pages/{}/conversations/{A_PSID}/messages", world.a_page),
     ] {
         let reply = app.call(Method::GET, &path, admin, None).await;
         menu.insert(path, reply.expect(200).clone());
@@ -210,6 +224,15 @@ async fn another_restaurant_cannot_read_or_change_anything_on_any_route(app: Tes
         .as_str()
         .unwrap()
         .to_owned();
+    let a_page = app.connect_page(&a, None, serde_json::json!({})).await;
+    let hello = fanorder_api::simulate::payload(
+        &a_page,
+        A_PSID,
+        &fanorder_blackbox::Act::Text("A's customer says hi".to_owned()),
+        jiff::Timestamp::now().as_millisecond(),
+    );
+    app.webhook(hello.to_string().as_bytes()).await.expect(200);
+    assert!(app.inbox_drained().await);
     let world = World {
         a,
         a_cook,
@@ -218,6 +241,7 @@ async fn another_restaurant_cannot_read_or_change_anything_on_any_route(app: Tes
         b_customer,
         a_menu,
         a_order,
+        a_page,
     };
     let before = snapshot(&app, &world).await;
 

@@ -12,6 +12,7 @@ mod health;
 mod isolation;
 mod locations;
 mod menus;
+mod messenger;
 mod orders;
 mod staff;
 

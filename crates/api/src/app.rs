@@ -6,7 +6,9 @@ use axum::Router;
 use axum::extract::FromRef;
 use fanorder_events::publish::Feed;
 use fanorder_events::{Delivery, Outbox};
+use fanorder_messenger::send::{GraphClient, GraphConfig};
 use fanorder_orders::{MockProvider, Payments};
+use fanorder_pages::{BotCtx, Intake, Messenger, TokenBox};
 use fanorder_platform::auth::{Auth, TokenKeys};
 use fanorder_platform::{ApiError, Clock, Config, LoginLimits, Passwords, Secrets, StoreUrl};
 use fanorder_store::dynamodb::Dynamo;
@@ -38,6 +40,12 @@ pub struct AppState {
     pub payments: Payments,
     /// Every delivered event, in process, for live screens.
     pub feed: Feed,
+    /// Page access tokens, encrypted at rest.
+    pub tokens: TokenBox,
+    /// Sending as a page (Graph API, or recording for offline pages).
+    pub messenger: Messenger,
+    /// The Messenger webhook's secrets and caches.
+    pub intake: Intake,
 }
 
 impl AppState {
@@ -60,6 +68,20 @@ impl AppState {
             status: Arc::new(StoreAccounts::new(table.clone(), config.auth_cache_ttl.0)),
         };
         let mock = MockProvider::new(&secrets.derive("payments/mock"));
+        let tokens = TokenBox::new(&secrets.derive("page-token"));
+        let graph = GraphConfig::from_lookup(|name| match name {
+            fanorder_messenger::send::GRAPH_API_URL_VAR => config.graph_api_url.clone(),
+            fanorder_messenger::send::GRAPH_RATE_VAR => config.graph_rate_per_page.clone(),
+            _ => None,
+        })
+        .map_err(|e| ApiError::internal(e.to_string()))
+        .and_then(|c| GraphClient::new(c).map_err(|e| ApiError::internal(e.to_string())))?;
+        let messenger = Messenger::new(graph, tokens.clone(), clock.clone());
+        let intake = Intake::new(
+            secrets.fb_app_secret.expose(),
+            &secrets.fb_verify_token,
+            true,
+        );
         Ok(Self {
             table,
             config: Arc::new(config),
@@ -70,7 +92,34 @@ impl AppState {
             outbox: Outbox::new(Delivery::Poll),
             payments: Payments::new(vec![Arc::new(mock)]),
             feed: Feed::new(1024),
+            tokens,
+            messenger,
+            intake,
         })
+    }
+}
+
+impl AppState {
+    /// The public base URL (payment links): configured, or this server's address.
+    pub fn base_url(&self) -> String {
+        self.config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.config.addr))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// What the bot's work needs.
+    pub fn bot(&self) -> BotCtx {
+        BotCtx {
+            table: self.table.clone(),
+            clock: self.clock.clone(),
+            outbox: self.outbox.clone(),
+            messenger: self.messenger.clone(),
+            payments: self.payments.clone(),
+            base_url: self.base_url(),
+        }
     }
 }
 
@@ -90,6 +139,7 @@ pub async fn open_table(config: &Config, secrets: &Secrets, clock: Clock) -> Sto
 pub fn build_router(state: AppState) -> Router {
     let limits = middleware::Limits {
         body: state.config.body_limit,
+        webhook_body: fanorder_pages::intake::MAX_BODY,
         timeout: state.config.request_timeout.0,
     };
     let (routes, _spec) = openapi::routes().split_for_parts();

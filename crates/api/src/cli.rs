@@ -28,6 +28,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create the table from schema/ (DynamoDB or DynamoDB Local), or the SQLite file. Idempotent.
     Migrate(StoreArgs),
+    /// Seed a demo restaurant (staff, menu, an offline Facebook page) and print what to try.
+    Demo(StoreArgs),
+    /// Play a customer: sign and post a webhook to a running server, print the bot's answer.
+    Simulate(SimulateArgs),
     /// Print the OpenAPI document (what openapi.yaml holds).
     Openapi,
     /// Operate on restaurants: list, deactivate, reactivate.
@@ -67,6 +71,50 @@ pub struct ServeArgs {
     /// Which store.
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// Options of `simulate`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("act").required(true).args(["text", "postback", "location"])))]
+pub struct SimulateArgs {
+    /// The Facebook page written to.
+    #[arg(long, default_value = crate::demo::PAGE_ID)]
+    pub page: String,
+    /// The customer's page-scoped id (any digits: each one is another customer).
+    #[arg(long, default_value = "2001")]
+    pub psid: String,
+    /// What the customer types.
+    pub text: Option<String>,
+    /// Press a button instead: the postback payload (e.g. MENU, CART, CHECKOUT, CONFIRM).
+    #[arg(long)]
+    pub postback: Option<String>,
+    /// Share a location instead: `<lat>,<long>`.
+    #[arg(long, value_parser = parse_location)]
+    pub location: Option<(f64, f64)>,
+    /// The running server [default: http://<FANORDER_ADDR>].
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The restaurant's slug, to read the answers as staff.
+    #[arg(long, default_value = crate::demo::SLUG)]
+    pub tenant: String,
+    /// A staff login of that restaurant.
+    #[arg(long, default_value = "owner@demo-thai.example")]
+    pub email: String,
+    /// Its password.
+    #[arg(long, default_value = crate::demo::PASSWORD)]
+    pub password: String,
+}
+
+fn parse_location(text: &str) -> Result<(f64, f64), String> {
+    let bad = || format!("`{text}` is not <lat>,<long> (e.g. 13.7437,100.5566)");
+    let (lat, long) = text.split_once(',').ok_or_else(bad)?;
+    let lat: f64 = lat.trim().parse().map_err(|_| bad())?;
+    let long: f64 = long.trim().parse().map_err(|_| bad())?;
+    if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&long) {
+        Ok((lat, long))
+    } else {
+        Err(bad())
+    }
 }
 
 /// Which store to use.
@@ -116,6 +164,13 @@ pub async fn run(cli: Cli, mut config: Config) -> Result<(), CliError> {
             }
             migrate(&config).await
         }
+        Command::Demo(args) => {
+            if let Some(store) = args.store {
+                config.store = store;
+            }
+            demo(config).await
+        }
+        Command::Simulate(args) => simulate(&config, args).await,
         Command::Openapi => {
             say(crate::openapi::yaml().trim_end());
             Ok(())
@@ -169,6 +224,43 @@ pub async fn tenants(config: &Config, action: TenantAction) -> Result<(), CliErr
             set_status(&table, &slug, Status::Active, &clock).await?
         }
     }
+    Ok(())
+}
+
+/// `fanorder demo`.
+pub async fn demo(config: Config) -> Result<(), CliError> {
+    let secrets = Secrets::resolve(&config)?;
+    let clock = Clock::system();
+    let table = open_table(&config, &secrets, clock.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the store {}: {e}", config.store))?;
+    let state =
+        AppState::new(table, config, &secrets, clock).map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::demo::run(state).await?;
+    Ok(())
+}
+
+/// `fanorder simulate`.
+pub async fn simulate(config: &Config, args: SimulateArgs) -> Result<(), CliError> {
+    let secrets = Secrets::resolve(config)?;
+    let act = match (args.text, args.postback, args.location) {
+        (_, Some(payload), _) => crate::simulate::Act::Postback(payload),
+        (_, _, Some((lat, long))) => crate::simulate::Act::Location { lat, long },
+        (Some(text), _, _) => crate::simulate::Act::Text(text),
+        (None, None, None) => unreachable!("clap requires one of them"),
+    };
+    let scene = crate::simulate::Scene {
+        base_url: args
+            .url
+            .unwrap_or_else(|| format!("http://{}", config.addr))
+            .trim_end_matches('/')
+            .to_owned(),
+        app_secret: secrets.fb_app_secret.expose().to_vec(),
+        page_id: args.page,
+        psid: args.psid,
+        login: (args.tenant, args.email, args.password),
+    };
+    crate::simulate::run(&scene, &act).await?;
     Ok(())
 }
 

@@ -5,9 +5,11 @@
 pub mod accounts;
 pub mod app;
 pub mod cli;
+pub mod demo;
 pub mod health;
 pub mod middleware;
 pub mod openapi;
+pub mod simulate;
 pub mod workers;
 
 pub use app::{AppState, build_router, open_table};

@@ -29,6 +29,8 @@ pub const REQUEST_ID: &str = "x-request-id";
 pub struct Limits {
     /// The largest body accepted, in bytes.
     pub body: usize,
+    /// The largest body accepted under `/webhooks/` (Facebook batches up to 1000 events).
+    pub webhook_body: usize,
     /// How long a request may take.
     pub timeout: Duration,
 }
@@ -60,8 +62,13 @@ pub fn wrap<S: Clone + Send + Sync + 'static>(routes: Router<S>, limits: Limits)
                     StatusCode::SERVICE_UNAVAILABLE,
                     limits.timeout,
                 ))
-                .layer(middleware::from_fn(move |req, next| {
-                    limit_body(limits.body, req, next)
+                .layer(middleware::from_fn(move |req: Request, next| {
+                    let limit = if req.uri().path().starts_with("/webhooks/") {
+                        limits.webhook_body.max(limits.body)
+                    } else {
+                        limits.body
+                    };
+                    limit_body(limit, req, next)
                 })),
         )
 }
@@ -239,6 +246,10 @@ mod tests {
                 post(|body: Bytes| async move { body.len().to_string() }),
             )
             .route(
+                "/webhooks/echo",
+                post(|body: Bytes| async move { body.len().to_string() }),
+            )
+            .route(
                 "/slow",
                 get(|| async {
                     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -258,6 +269,7 @@ mod tests {
             routes,
             Limits {
                 body: 1024,
+                webhook_body: 2048,
                 timeout,
             },
         )
@@ -280,6 +292,31 @@ mod tests {
             .unwrap();
         let response = app(Duration::from_secs(5)).oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn webhooks_take_their_own_larger_limit() {
+        let send = |path: &str, len: usize| {
+            http::Request::post(path)
+                .header(header::CONTENT_LENGTH, len.to_string())
+                .body(Body::from(vec![b'x'; len]))
+                .unwrap()
+        };
+        let app = app(Duration::from_secs(5));
+        let within = app
+            .clone()
+            .oneshot(send("/webhooks/echo", 2048))
+            .await
+            .unwrap();
+        assert_eq!(within.status(), StatusCode::OK);
+        let over = app
+            .clone()
+            .oneshot(send("/webhooks/echo", 2049))
+            .await
+            .unwrap();
+        assert_eq!(over.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let elsewhere = app.oneshot(send("/echo", 2048)).await.unwrap();
+        assert_eq!(elsewhere.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[tokio::test]

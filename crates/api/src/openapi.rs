@@ -36,6 +36,8 @@ use crate::{AppState, health};
         (name = "orders", description = "Placing orders, queues, moves and history"),
         (name = "payments", description = "Payment provider notifications"),
         (name = "events", description = "The restaurant's event log"),
+        (name = "pages", description = "Facebook pages, the bot's settings, conversations and handover"),
+        (name = "messenger", description = "The Messenger webhook Facebook calls"),
     )
 )]
 struct ApiDoc;
@@ -49,6 +51,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(fanorder_menus::router())
         .merge(fanorder_orders::router())
         .merge(fanorder_events::http::router())
+        .merge(fanorder_pages::router())
 }
 
 /// The problem responses any operation may give besides its own, as reusable components:

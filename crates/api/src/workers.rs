@@ -1,5 +1,6 @@
 //! The background work of `fanorder serve`: the outbox relay (events to the in-process feed,
-//! EventBridge and SNS when configured) and the late-order sweep. On AWS the stream processor
+//! customers' Messenger threads, EventBridge and SNS when configured), the bot worker that
+//! answers the Messenger inbox, and the late-order sweep. On AWS the stream processor
 //! and a schedule do the same work.
 
 use std::sync::Arc;
@@ -41,10 +42,17 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
     }
 }
 
-/// The publishers the configuration asks for: the in-process feed always; EventBridge and SNS
-/// when a bus or topic is configured.
+/// The publishers the configuration asks for: the in-process feed and the customer notifier
+/// (order updates as Messenger messages) always; EventBridge and SNS when a bus or topic is
+/// configured.
 pub async fn publishers(state: &AppState) -> Vec<Arc<dyn Publisher>> {
-    let mut publishers: Vec<Arc<dyn Publisher>> = vec![Arc::new(state.feed.clone())];
+    let mut publishers: Vec<Arc<dyn Publisher>> = vec![
+        Arc::new(state.feed.clone()),
+        Arc::new(fanorder_pages::Notifier::new(
+            state.table.clone(),
+            state.messenger.clone(),
+        )),
+    ];
     if let Some(bus) = &state.config.event_bus {
         publishers.push(Arc::new(
             EventBridge::connect(bus.clone(), state.config.event_source.clone()).await,
@@ -97,8 +105,13 @@ pub fn spawn_with(state: &AppState, publishers: Vec<Arc<dyn Publisher>>) -> Work
             }
         }
     });
+    let bot_task = tokio::spawn(fanorder_pages::worker::run(
+        state.bot(),
+        state.intake.wake_signal(),
+        stopped(rx.clone()),
+    ));
     Workers {
         stop,
-        tasks: vec![relay_task, sweep_task],
+        tasks: vec![relay_task, sweep_task, bot_task],
     }
 }

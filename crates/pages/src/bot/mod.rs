@@ -1,0 +1,1269 @@
+//! The ordering bot: one conversation step at a time. `handle` takes the conversation, what the
+//! customer did and what the restaurant offers now, changes the conversation and says what to
+//! do: messages to send, an order to place, a handover. No I/O here, so every path is tested
+//! directly; the worker does the sending and the placing.
+
+pub mod texts;
+
+use fanorder_menus::model::{
+    ComboComponent, ModifierGroup, PublishedCombo, PublishedItem, PublishedMenu,
+};
+use fanorder_messenger::OutgoingMessage;
+use fanorder_messenger::send::{Button, GenericElement, Payload, QuickReply};
+use fanorder_platform::address::Address;
+use fanorder_platform::{Currency, Money};
+
+use crate::model::{
+    BotSettings, CartLine, Conversation, Delivery, Handler, Message, PayWith, Step, Which,
+};
+use crate::reader::{self, Catalog, EntryKind, Unsure};
+use texts::Texts;
+
+/// Cards per menu carousel (Facebook shows 10 at most).
+pub const CARDS: usize = 10;
+/// Lines a cart may hold (an order takes 50).
+pub const MAX_CART: usize = 50;
+
+/// What the customer did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Typed text.
+    Text(String),
+    /// Pressed a button or a quick reply.
+    Payload(String),
+    /// Shared a location.
+    Location {
+        /// Latitude.
+        lat: f64,
+        /// Longitude.
+        long: f64,
+    },
+    /// The page inbox gave the conversation back to the bot.
+    HandBack,
+}
+
+/// What the bot wants done.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send this message.
+    Say(OutgoingMessage),
+    /// Place the order in the conversation (cart and details); then call [`placed`] or
+    /// [`failed`] with the outcome.
+    PlaceOrder,
+    /// Pass the conversation to the page inbox.
+    PassToHuman,
+}
+
+/// What the restaurant offers now, as the bot needs it.
+#[derive(Debug)]
+pub struct Shop {
+    /// The restaurant's name.
+    pub restaurant: String,
+    /// Its currency.
+    pub currency: Currency,
+    /// What is available now, in display order.
+    pub menu: PublishedMenu,
+    /// The same, for reading free text.
+    pub catalog: Catalog,
+}
+
+impl Shop {
+    /// The shop from the menu available now.
+    pub fn new(restaurant: String, currency: Currency, menu: PublishedMenu) -> Self {
+        let entries = offers(&menu)
+            .into_iter()
+            .map(|offer| match offer {
+                Offer::Item(item) => reader::Entry {
+                    kind: EntryKind::Item(item.id),
+                    name: item.name.clone(),
+                    names: names(&item.name, item.keywords.values().flatten()),
+                },
+                Offer::Combo(combo) => reader::Entry {
+                    kind: EntryKind::Combo(combo.id),
+                    name: combo.name.clone(),
+                    names: vec![combo.name.clone()],
+                },
+            })
+            .collect();
+        Self {
+            restaurant,
+            currency,
+            catalog: Catalog::new(entries),
+            menu,
+        }
+    }
+
+    fn item(&self, id: &str) -> Option<&PublishedItem> {
+        offers(&self.menu).into_iter().find_map(|o| match o {
+            Offer::Item(item) if item.id.to_string() == id => Some(item),
+            _ => None,
+        })
+    }
+
+    fn combo(&self, id: &str) -> Option<&PublishedCombo> {
+        offers(&self.menu).into_iter().find_map(|o| match o {
+            Offer::Combo(combo) if combo.id.to_string() == id => Some(combo),
+            _ => None,
+        })
+    }
+
+    fn money(&self, minor: i64) -> String {
+        Money::new(minor, self.currency).to_string()
+    }
+}
+
+fn names<'a>(name: &str, keywords: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut all = vec![name.to_owned()];
+    all.extend(keywords.cloned());
+    all
+}
+
+/// An item or combo on offer.
+#[derive(Debug, Clone, Copy)]
+enum Offer<'a> {
+    Item(&'a PublishedItem),
+    Combo(&'a PublishedCombo),
+}
+
+/// Everything on offer, in display order: each category's combos and items, then the rest.
+fn offers(menu: &PublishedMenu) -> Vec<Offer<'_>> {
+    let mut all = Vec::new();
+    for section in &menu.categories {
+        all.extend(section.combos.iter().map(Offer::Combo));
+        all.extend(section.items.iter().map(Offer::Item));
+    }
+    all.extend(menu.combos.iter().map(Offer::Combo));
+    all.extend(menu.items.iter().map(Offer::Item));
+    all
+}
+
+fn payload(text: impl Into<String>) -> Payload {
+    // Every payload the bot builds is short (ids and keywords), far below the 1000 limit.
+    Payload::new(text).unwrap_or_else(|_| {
+        Payload::new("MENU").unwrap_or_else(|_| unreachable!("a short payload"))
+    })
+}
+
+fn quick(title: &str, value: impl Into<String>) -> QuickReply {
+    QuickReply::new(title, payload(value))
+}
+
+fn say(text: String) -> Effect {
+    Effect::Say(OutgoingMessage::text(&text))
+}
+
+fn say_with(text: String, replies: Vec<QuickReply>) -> Effect {
+    Effect::Say(OutgoingMessage::text(&text).with_quick_replies(replies))
+}
+
+fn main_replies(t: &Texts<'_>, cart: bool) -> Vec<QuickReply> {
+    let mut replies = vec![quick(&t.get("menu_button", &[]), "MENU")];
+    if cart {
+        replies.push(quick(&t.get("cart_button", &[]), "CART"));
+        replies.push(quick(&t.get("checkout_button", &[]), "CHECKOUT"));
+    } else {
+        replies.push(quick(&t.get("my_order_button", &[]), "MY_ORDER"));
+    }
+    replies.push(quick(&t.get("human_button", &[]), "HUMAN"));
+    replies
+}
+
+/// Handles one thing the customer did.
+pub fn handle(
+    conv: &mut Conversation,
+    input: Input,
+    shop: &Shop,
+    settings: &BotSettings,
+) -> Vec<Effect> {
+    if conv.handler == Handler::Human {
+        if input == Input::HandBack {
+            conv.handler = Handler::Bot;
+            conv.step = Step::Idle;
+            let t = Texts::new(&conv.language, &settings.texts);
+            return vec![say_with(
+                t.get("back_to_bot", &[]),
+                main_replies(&t, !conv.cart.is_empty()),
+            )];
+        }
+        // A person has the conversation: the bot stays quiet.
+        return Vec::new();
+    }
+    if let Input::Text(text) = &input
+        && conv.cart.is_empty()
+        && matches!(conv.step, Step::Idle)
+        && let Some(language) = texts::detect(text)
+    {
+        conv.language = language.to_owned();
+    }
+    let t = Texts::new(&conv.language, &settings.texts);
+    match input {
+        Input::HandBack => Vec::new(),
+        Input::Payload(p) => on_payload(conv, &p, shop, settings, &t),
+        Input::Location { lat, long } => match conv.step {
+            Step::Address => {
+                conv.address = Some(Address {
+                    label: None,
+                    line1: format!("Shared location ({lat:.5}, {long:.5})"),
+                    line2: None,
+                    city: None,
+                    postal_code: None,
+                    notes: None,
+                    lat: Some(lat),
+                    lng: Some(long),
+                });
+                next_detail(conv, shop, settings, &t)
+            }
+            _ => vec![say_with(
+                t.get("not_understood", &[]),
+                main_replies(&t, !conv.cart.is_empty()),
+            )],
+        },
+        Input::Text(text) => on_text(conv, text.trim(), shop, settings, &t),
+    }
+}
+
+fn greet(conv: &Conversation, shop: &Shop, t: &Texts<'_>) -> Vec<Effect> {
+    let name = conv
+        .name
+        .as_deref()
+        .map(|n| format!(" {n}"))
+        .unwrap_or_default();
+    vec![say_with(
+        t.get(
+            "greeting",
+            &[("restaurant", &shop.restaurant), ("name", &name)],
+        ),
+        main_replies(t, !conv.cart.is_empty()),
+    )]
+}
+
+fn on_payload(
+    conv: &mut Conversation,
+    p: &str,
+    shop: &Shop,
+    settings: &BotSettings,
+    t: &Texts<'_>,
+) -> Vec<Effect> {
+    let (head, rest) = p.split_once(':').unwrap_or((p, ""));
+    match head {
+        "GET_STARTED" => {
+            conv.step = Step::Idle;
+            greet(conv, shop, t)
+        }
+        "MENU" => {
+            conv.step = Step::Idle;
+            menu(shop, t, rest.parse().unwrap_or(0), !conv.cart.is_empty())
+        }
+        "ADD" => match shop.item(rest) {
+            Some(item) => start_line(conv, line_for_item(item, 1), shop, t, true),
+            None => vec![say_with(
+                t.get("unknown_item", &[("text", rest)]),
+                main_replies(t, !conv.cart.is_empty()),
+            )],
+        },
+        "ADDC" => match shop.combo(rest) {
+            Some(combo) => start_line(conv, line_for_combo(combo, 1), shop, t, true),
+            None => vec![say_with(
+                t.get("unknown_item", &[("text", rest)]),
+                main_replies(t, !conv.cart.is_empty()),
+            )],
+        },
+        "OPT" | "DONE" => {
+            choose_option(conv, if head == "OPT" { Some(rest) } else { None }, shop, t)
+        }
+        "WHICH" => match (&conv.step, rest.parse::<usize>()) {
+            (
+                Step::Which(Which {
+                    candidates,
+                    quantity,
+                    ..
+                }),
+                Ok(i),
+            ) if i < candidates.len() => {
+                let (id, combo, _) = candidates[i].clone();
+                let quantity = *quantity;
+                conv.step = Step::Idle;
+                let line = if combo {
+                    shop.combo(&id).map(|c| line_for_combo(c, quantity))
+                } else {
+                    shop.item(&id).map(|it| line_for_item(it, quantity))
+                };
+                match line {
+                    Some(line) => start_line(conv, line, shop, t, false),
+                    None => menu(shop, t, 0, !conv.cart.is_empty()),
+                }
+            }
+            _ => menu(shop, t, 0, !conv.cart.is_empty()),
+        },
+        "CART" => cart(conv, shop, t),
+        "CLEAR" => {
+            conv.cart.clear();
+            conv.step = Step::Idle;
+            vec![say_with(t.get("cart_empty", &[]), main_replies(t, false))]
+        }
+        "CHECKOUT" => checkout(conv, shop, settings, t),
+        "FUL" => {
+            if matches!(rest, "delivery" | "pickup") {
+                conv.fulfillment = Some(rest.to_owned());
+            }
+            next_detail(conv, shop, settings, t)
+        }
+        "PAY" => {
+            conv.pay_with = match rest {
+                "online" => Some(PayWith::Online),
+                "cash" => Some(PayWith::Cash),
+                _ => conv.pay_with,
+            };
+            next_detail(conv, shop, settings, t)
+        }
+        "CONFIRM" if matches!(conv.step, Step::Confirm) && !conv.cart.is_empty() => {
+            conv.step = Step::Idle;
+            vec![Effect::PlaceOrder]
+        }
+        "CHANGE" => {
+            conv.step = Step::Idle;
+            conv.fulfillment = None;
+            conv.pay_with = None;
+            cart(conv, shop, t)
+        }
+        "MY_ORDER" => Vec::new(), // answered by the worker, which can read the orders
+        "HUMAN" => {
+            conv.handler = Handler::Human;
+            conv.step = Step::Idle;
+            vec![
+                say(t.get("to_human", &[("restaurant", &shop.restaurant)])),
+                Effect::PassToHuman,
+            ]
+        }
+        // A phone number shared with the phone quick reply arrives as a payload.
+        _ if matches!(conv.step, Step::Phone) => on_text(conv, p, shop, settings, t),
+        _ => vec![say_with(
+            t.get("not_understood", &[]),
+            main_replies(t, !conv.cart.is_empty()),
+        )],
+    }
+}
+
+fn line_for_item(item: &PublishedItem, quantity: u32) -> CartLine {
+    CartLine {
+        id: item.id.to_string(),
+        combo: false,
+        name: item.name.clone(),
+        quantity,
+        options: Vec::new(),
+        option_names: Vec::new(),
+        choices: Vec::new(),
+    }
+}
+
+fn line_for_combo(combo: &PublishedCombo, quantity: u32) -> CartLine {
+    CartLine {
+        id: combo.id.to_string(),
+        combo: true,
+        name: combo.name.clone(),
+        quantity,
+        options: Vec::new(),
+        option_names: Vec::new(),
+        choices: Vec::new(),
+    }
+}
+
+/// The questions a line needs answered: an item's modifier groups, a combo's choices.
+enum Question<'a> {
+    Group(&'a ModifierGroup),
+    Choice {
+        name: &'a str,
+        items: Vec<&'a PublishedItem>,
+    },
+}
+
+fn questions<'a>(line: &CartLine, shop: &'a Shop, all_groups: bool) -> Vec<Question<'a>> {
+    if line.combo {
+        let Some(combo) = shop.combo(&line.id) else {
+            return Vec::new();
+        };
+        combo
+            .components
+            .iter()
+            .filter_map(|c| match c {
+                ComboComponent::Choice { name, item_ids, .. } => Some(Question::Choice {
+                    name,
+                    items: item_ids
+                        .iter()
+                        .filter_map(|id| shop.item(&id.to_string()))
+                        .collect(),
+                }),
+                ComboComponent::Item { .. } => None,
+            })
+            .collect()
+    } else {
+        let Some(item) = shop.item(&line.id) else {
+            return Vec::new();
+        };
+        item.modifier_groups
+            .iter()
+            .filter(|g| all_groups || g.min > 0)
+            .map(Question::Group)
+            .collect()
+    }
+}
+
+/// Starts asking what a line needs, or adds it when it needs nothing. A line from a button
+/// offers every modifier group; a typed line asks only what must be chosen.
+fn start_line(
+    conv: &mut Conversation,
+    line: CartLine,
+    shop: &Shop,
+    t: &Texts<'_>,
+    all_groups: bool,
+) -> Vec<Effect> {
+    conv.step = Step::Modifiers {
+        line,
+        group: 0,
+        all_groups,
+        queue: Vec::new(),
+        then: None,
+    };
+    advance(conv, shop, t, Vec::new())
+}
+
+/// How many options of a group the line has.
+fn chosen_in(line: &CartLine, group: &ModifierGroup) -> usize {
+    group
+        .options
+        .iter()
+        .filter(|o| line.options.contains(&o.id.to_string()))
+        .count()
+}
+
+/// True when a question needs no answer any more: a group at its maximum (or, for a typed
+/// line, at its minimum), a combo choice made.
+fn answered(question: &Question<'_>, index: usize, line: &CartLine, all_groups: bool) -> bool {
+    match question {
+        Question::Group(g) => {
+            let chosen = chosen_in(line, g);
+            chosen >= g.max as usize || (!all_groups && chosen >= g.min as usize)
+        }
+        Question::Choice { .. } => line.choices.len() > index,
+    }
+}
+
+/// Works through the step's lines: skips what is answered, asks the next question, adds each
+/// finished line to the cart, then starts the next queued line, then asks about a doubtful
+/// word. `added` collects the finished lines for one message.
+fn advance(
+    conv: &mut Conversation,
+    shop: &Shop,
+    t: &Texts<'_>,
+    mut added: Vec<String>,
+) -> Vec<Effect> {
+    loop {
+        let Step::Modifiers {
+            line,
+            group,
+            all_groups,
+            ..
+        } = &mut conv.step
+        else {
+            return added_message(&added, t, !conv.cart.is_empty());
+        };
+        let asked = questions(line, shop, *all_groups);
+        while let Some(question) = asked.get(*group)
+            && answered(question, *group, line, *all_groups)
+        {
+            *group += 1;
+        }
+        if let Some(question) = asked.get(*group) {
+            let mut effects = Vec::new();
+            if !added.is_empty() {
+                effects.push(say(added.join("\n")));
+            }
+            effects.push(question_message(question, line, shop, t));
+            return effects;
+        }
+        let Step::Modifiers {
+            line, queue, then, ..
+        } = std::mem::take(&mut conv.step)
+        else {
+            unreachable!("matched above");
+        };
+        added.push(add_to_cart(conv, line, t));
+        let mut queue = queue.into_iter();
+        if let Some(next) = queue.next() {
+            conv.step = Step::Modifiers {
+                line: next,
+                group: 0,
+                all_groups: false,
+                queue: queue.collect(),
+                then,
+            };
+            continue;
+        }
+        if let Some(which) = then {
+            let mut effects = vec![say(added.join("\n"))];
+            effects.push(ask_which(conv, which, t));
+            return effects;
+        }
+        return added_message(&added, t, true);
+    }
+}
+
+/// "Added ...", then "Anything else?" with the main quick replies.
+fn added_message(added: &[String], t: &Texts<'_>, has_cart: bool) -> Vec<Effect> {
+    if added.is_empty() {
+        return Vec::new();
+    }
+    vec![say_with(
+        format!("{} {}", added.join("\n"), t.get("anything_else", &[])),
+        main_replies(t, has_cart),
+    )]
+}
+
+/// Asks which entry a doubtful word meant.
+fn ask_which(conv: &mut Conversation, which: Which, t: &Texts<'_>) -> Effect {
+    let replies = which
+        .candidates
+        .iter()
+        .enumerate()
+        .take(13)
+        .map(|(i, (_, _, name))| quick(name, format!("WHICH:{i}")))
+        .collect();
+    let effect = say_with(t.get("ask_which", &[("text", &which.text)]), replies);
+    conv.step = Step::Which(which);
+    effect
+}
+
+fn question_message(
+    question: &Question<'_>,
+    line: &CartLine,
+    shop: &Shop,
+    t: &Texts<'_>,
+) -> Effect {
+    let (title, replies) = match question {
+        Question::Group(g) => {
+            let mut replies: Vec<QuickReply> = g
+                .options
+                .iter()
+                .filter(|o| !line.options.contains(&o.id.to_string()))
+                .take(12)
+                .map(|o| {
+                    let price = if o.price_delta > 0 {
+                        format!(" +{}", shop.money(o.price_delta))
+                    } else {
+                        String::new()
+                    };
+                    quick(&format!("{}{price}", o.name), format!("OPT:{}", o.id))
+                })
+                .collect();
+            if chosen_in(line, g) >= g.min as usize {
+                replies.truncate(12);
+                replies.push(quick(&t.get("skip_button", &[]), "DONE"));
+            }
+            (g.name.clone(), replies)
+        }
+        Question::Choice { name, items } => {
+            let replies = items
+                .iter()
+                .take(13)
+                .map(|i| quick(&i.name, format!("OPT:{}", i.id)))
+                .collect();
+            ((*name).to_owned(), replies)
+        }
+    };
+    say_with(
+        t.get("ask_option", &[("item", &line.name), ("group", &title)]),
+        replies,
+    )
+}
+
+/// An answer to the question being asked: an option or choice id, or `None` for "no thanks".
+fn choose_option(
+    conv: &mut Conversation,
+    option: Option<&str>,
+    shop: &Shop,
+    t: &Texts<'_>,
+) -> Vec<Effect> {
+    let Step::Modifiers {
+        line,
+        group,
+        all_groups,
+        ..
+    } = &mut conv.step
+    else {
+        return menu(shop, t, 0, !conv.cart.is_empty());
+    };
+    let asked = questions(line, shop, *all_groups);
+    match (asked.get(*group), option) {
+        (Some(Question::Group(g)), Some(id)) => {
+            if let Some(o) = g.options.iter().find(|o| o.id.to_string() == id)
+                && !line.options.contains(&o.id.to_string())
+                && chosen_in(line, g) < g.max as usize
+            {
+                line.options.push(o.id.to_string());
+                line.option_names.push(o.name.clone());
+            }
+        }
+        (Some(Question::Group(g)), None) => {
+            if chosen_in(line, g) >= g.min as usize {
+                *group += 1;
+            }
+        }
+        (Some(Question::Choice { items, .. }), Some(id)) => {
+            if line.choices.len() == *group
+                && let Some(item) = items.iter().find(|i| i.id.to_string() == id)
+            {
+                line.choices.push(item.id.to_string());
+                line.option_names.push(item.name.clone());
+            }
+        }
+        (Some(Question::Choice { .. }) | None, _) => {}
+    }
+    advance(conv, shop, t, Vec::new())
+}
+
+/// Puts a finished line in the cart; what to say about it.
+fn add_to_cart(conv: &mut Conversation, line: CartLine, t: &Texts<'_>) -> String {
+    if conv.cart.len() >= MAX_CART {
+        return t.get("cart_full", &[]);
+    }
+    let said = t.get(
+        "added",
+        &[
+            ("quantity", &line.quantity.to_string()),
+            ("item", &describe(&line)),
+        ],
+    );
+    conv.cart.push(line);
+    said
+}
+
+fn describe(line: &CartLine) -> String {
+    if line.option_names.is_empty() {
+        line.name.clone()
+    } else {
+        format!("{} ({})", line.name, line.option_names.join(", "))
+    }
+}
+
+/// The price of a cart line as the menu says now (the server prices the order again).
+fn line_total(line: &CartLine, shop: &Shop) -> i64 {
+    let unit = if line.combo {
+        shop.combo(&line.id).map_or(0, |c| c.price)
+    } else {
+        shop.item(&line.id).map_or(0, |item| {
+            let deltas: i64 = item
+                .modifier_groups
+                .iter()
+                .flat_map(|g| &g.options)
+                .filter(|o| line.options.contains(&o.id.to_string()))
+                .map(|o| o.price_delta)
+                .sum();
+            item.price + deltas
+        })
+    };
+    unit.saturating_mul(i64::from(line.quantity))
+}
+
+fn cart_lines(conv: &Conversation, shop: &Shop) -> (String, i64) {
+    let mut total = 0i64;
+    let lines: Vec<String> = conv
+        .cart
+        .iter()
+        .map(|line| {
+            let amount = line_total(line, shop);
+            total = total.saturating_add(amount);
+            format!(
+                "• {} × {} — {}",
+                line.quantity,
+                describe(line),
+                shop.money(amount)
+            )
+        })
+        .collect();
+    (lines.join("\n"), total)
+}
+
+fn cart(conv: &mut Conversation, shop: &Shop, t: &Texts<'_>) -> Vec<Effect> {
+    if conv.cart.is_empty() {
+        return vec![say_with(t.get("cart_empty", &[]), main_replies(t, false))];
+    }
+    let (items, total) = cart_lines(conv, shop);
+    vec![say_with(
+        t.get("cart", &[("items", &items), ("total", &shop.money(total))]),
+        main_replies(t, true),
+    )]
+}
+
+fn menu(shop: &Shop, t: &Texts<'_>, offset: usize, has_cart: bool) -> Vec<Effect> {
+    let all = offers(&shop.menu);
+    if all.is_empty() {
+        return vec![say(t.get("menu_empty", &[]))];
+    }
+    let page: Vec<GenericElement> = all
+        .iter()
+        .skip(offset)
+        .take(CARDS)
+        .map(|offer| {
+            let (name, price, description, photo, add) = match offer {
+                Offer::Item(item) => (
+                    &item.name,
+                    item.price,
+                    item.description.as_deref(),
+                    item.photo_url.as_deref(),
+                    format!("ADD:{}", item.id),
+                ),
+                Offer::Combo(combo) => (
+                    &combo.name,
+                    combo.price,
+                    combo.description.as_deref(),
+                    None,
+                    format!("ADDC:{}", combo.id),
+                ),
+            };
+            let subtitle = match description {
+                Some(d) => format!("{} · {d}", shop.money(price)),
+                None => shop.money(price),
+            };
+            let mut card = GenericElement::new(name)
+                .subtitle(&subtitle)
+                .button(Button::postback(&t.get("add_button", &[]), payload(add)));
+            if let Some(url) = photo.and_then(|p| p.parse().ok()) {
+                card = card.image_url(url);
+            }
+            card
+        })
+        .collect();
+    let mut replies = Vec::new();
+    if offset + CARDS < all.len() {
+        replies.push(quick(
+            &t.get("more_button", &[]),
+            format!("MENU:{}", offset + CARDS),
+        ));
+    }
+    if has_cart {
+        replies.push(quick(&t.get("cart_button", &[]), "CART"));
+        replies.push(quick(&t.get("checkout_button", &[]), "CHECKOUT"));
+    }
+    let mut effects = Vec::new();
+    if offset == 0 {
+        effects.push(say(t.get("menu_intro", &[])));
+    }
+    match OutgoingMessage::generic(page) {
+        Ok(carousel) => effects.push(Effect::Say(carousel.with_quick_replies(replies))),
+        Err(_) => effects.push(say(t.get("menu_empty", &[]))),
+    }
+    effects
+}
+
+fn checkout(
+    conv: &mut Conversation,
+    shop: &Shop,
+    settings: &BotSettings,
+    t: &Texts<'_>,
+) -> Vec<Effect> {
+    if conv.cart.is_empty() {
+        return vec![say_with(t.get("cart_empty", &[]), main_replies(t, false))];
+    }
+    conv.fulfillment = None;
+    conv.pay_with = None;
+    next_detail(conv, shop, settings, t)
+}
+
+/// Asks the next missing detail (delivery or pickup, address, phone, payment), or confirms.
+fn next_detail(
+    conv: &mut Conversation,
+    shop: &Shop,
+    settings: &BotSettings,
+    t: &Texts<'_>,
+) -> Vec<Effect> {
+    if conv.cart.is_empty() {
+        conv.step = Step::Idle;
+        return vec![say_with(t.get("cart_empty", &[]), main_replies(t, false))];
+    }
+    if conv.fulfillment.is_none() {
+        match (settings.delivery, settings.pickup) {
+            (true, false) => conv.fulfillment = Some("delivery".to_owned()),
+            (false, true) => conv.fulfillment = Some("pickup".to_owned()),
+            _ => {
+                conv.step = Step::Fulfillment;
+                return vec![say_with(
+                    t.get("ask_fulfillment", &[]),
+                    vec![
+                        quick(&t.get("delivery_button", &[]), "FUL:delivery"),
+                        quick(&t.get("pickup_button", &[]), "FUL:pickup"),
+                    ],
+                )];
+            }
+        }
+    }
+    if conv.fulfillment.as_deref() == Some("delivery") && conv.address.is_none() {
+        conv.step = Step::Address;
+        return vec![say(t.get("ask_address", &[]))];
+    }
+    if conv.phone.is_none() {
+        conv.step = Step::Phone;
+        return vec![say(t.get("ask_phone", &[]))];
+    }
+    if conv.pay_with.is_none() {
+        match settings.payment_methods.as_slice() {
+            [only] => conv.pay_with = Some(*only),
+            methods => {
+                conv.step = Step::Payment;
+                let replies = methods
+                    .iter()
+                    .map(|m| match m {
+                        PayWith::Online => quick(&t.get("online_button", &[]), "PAY:online"),
+                        PayWith::Cash => quick(&t.get("cash_button", &[]), "PAY:cash"),
+                    })
+                    .collect();
+                return vec![say_with(t.get("ask_payment", &[]), replies)];
+            }
+        }
+    }
+    conv.step = Step::Confirm;
+    let (items, total) = cart_lines(conv, shop);
+    let fulfillment = match (conv.fulfillment.as_deref(), &conv.address) {
+        (Some("delivery"), Some(address)) => {
+            format!("{}: {}", t.get("delivery_button", &[]), address.line1)
+        }
+        _ => t.get("pickup_button", &[]),
+    };
+    let summary = t.get(
+        "confirm",
+        &[
+            ("items", &items),
+            ("total", &shop.money(total)),
+            ("fulfillment", &fulfillment),
+        ],
+    );
+    let buttons = vec![
+        Button::postback(&t.get("confirm_button", &[]), payload("CONFIRM")),
+        Button::postback(&t.get("change_button", &[]), payload("CHANGE")),
+    ];
+    match OutgoingMessage::buttons(&summary, buttons) {
+        Ok(message) => vec![Effect::Say(message)],
+        Err(_) => vec![say(summary)],
+    }
+}
+
+fn on_text(
+    conv: &mut Conversation,
+    text: &str,
+    shop: &Shop,
+    settings: &BotSettings,
+    t: &Texts<'_>,
+) -> Vec<Effect> {
+    match conv.step.clone() {
+        Step::Address if text.chars().count() >= 4 => {
+            conv.address = Some(Address {
+                label: None,
+                line1: fanorder_platform::text::text(text, 200)
+                    .unwrap_or_else(|_| text.chars().take(200).collect()),
+                line2: None,
+                city: None,
+                postal_code: None,
+                notes: None,
+                lat: None,
+                lng: None,
+            });
+            return next_detail(conv, shop, settings, t);
+        }
+        Step::Phone => {
+            return match fanorder_platform::text::phone(text) {
+                Ok(phone) => {
+                    conv.phone = Some(phone);
+                    next_detail(conv, shop, settings, t)
+                }
+                Err(_) => vec![say(t.get("bad_phone", &[]))],
+            };
+        }
+        Step::Confirm if is_yes(text) => {
+            conv.step = Step::Idle;
+            return vec![Effect::PlaceOrder];
+        }
+        Step::Modifiers {
+            line,
+            group,
+            all_groups,
+            ..
+        } => {
+            let asked = questions(&line, shop, all_groups);
+            if let Some(Question::Group(g)) = asked.get(group)
+                && let Some(option) = g.options.iter().find(|o| matches_name(text, &o.name))
+            {
+                let id = option.id.to_string();
+                return choose_option(conv, Some(&id), shop, t);
+            }
+            if let Some(Question::Choice { items, .. }) = asked.get(group)
+                && let Some(item) = items.iter().find(|i| matches_name(text, &i.name))
+            {
+                let id = item.id.to_string();
+                return choose_option(conv, Some(&id), shop, t);
+            }
+            if is_no(text) {
+                return choose_option(conv, None, shop, t);
+            }
+        }
+        Step::Which(Which { candidates, .. }) => {
+            if let Some(i) = reader::quantity(text)
+                .map(|n| n as usize)
+                .filter(|n| (1..=candidates.len()).contains(n))
+            {
+                return on_payload(conv, &format!("WHICH:{}", i - 1), shop, settings, t);
+            }
+            if let Some(i) = candidates
+                .iter()
+                .position(|(_, _, name)| matches_name(text, name))
+            {
+                return on_payload(conv, &format!("WHICH:{i}"), shop, settings, t);
+            }
+        }
+        _ => {}
+    }
+    if is_greeting(text) {
+        conv.step = Step::Idle;
+        return greet(conv, shop, t);
+    }
+    let lowered = text.to_lowercase();
+    if ["menu", "menú", "เมนู", "carta"].contains(&lowered.as_str()) {
+        return menu(shop, t, 0, !conv.cart.is_empty());
+    }
+    let reading = reader::read(text, &shop.catalog);
+    let mut effects = Vec::new();
+    let mut lines: Vec<CartLine> = reading
+        .lines
+        .iter()
+        .filter_map(|read| {
+            let entry = shop.catalog.entry(read.entry)?;
+            match entry.kind {
+                EntryKind::Item(id) => shop.item(&id.to_string()).map(|item| {
+                    let mut line = line_for_item(item, read.quantity);
+                    preselect(&mut line, item, &read.text);
+                    line
+                }),
+                EntryKind::Combo(id) => shop
+                    .combo(&id.to_string())
+                    .map(|c| line_for_combo(c, read.quantity)),
+            }
+        })
+        .collect();
+    // One question at a time: the first doubtful word is asked once the lines are settled;
+    // words that match nothing are said at once.
+    let mut which: Option<Which> = None;
+    for unsure in &reading.unsure {
+        let (text, candidates) = match unsure {
+            Unsure::Unknown { text } => {
+                effects.push(say(t.get("unknown_item", &[("text", text)])));
+                continue;
+            }
+            Unsure::Ambiguous { text, candidates } => (text, candidates.clone()),
+            // A quantity out of range asks like a doubtful match: the customer confirms the
+            // item, and gets one.
+            Unsure::Quantity { text, entry } => (text, vec![*entry]),
+        };
+        if which.is_some() {
+            effects.push(say(t.get("unknown_item", &[("text", text)])));
+            continue;
+        }
+        let candidates: Vec<(String, bool, String)> = candidates
+            .iter()
+            .filter_map(|i| shop.catalog.entry(*i))
+            .map(|e| match e.kind {
+                EntryKind::Item(id) => (id.to_string(), false, e.name.clone()),
+                EntryKind::Combo(id) => (id.to_string(), true, e.name.clone()),
+            })
+            .collect();
+        let quantity = reader::quantity_in(text)
+            .filter(|q| (1..=99).contains(q))
+            .unwrap_or(1);
+        which = Some(Which {
+            text: text.clone(),
+            candidates,
+            quantity,
+        });
+    }
+    if lines.is_empty() {
+        match which {
+            Some(which) => effects.push(ask_which(conv, which, t)),
+            None if effects.is_empty() => effects.push(say_with(
+                t.get("not_understood", &[]),
+                main_replies(t, !conv.cart.is_empty()),
+            )),
+            None => {}
+        }
+        return effects;
+    }
+    let first = lines.remove(0);
+    conv.step = Step::Modifiers {
+        line: first,
+        group: 0,
+        all_groups: false,
+        queue: lines,
+        then: which,
+    };
+    effects.extend(advance(conv, shop, t, Vec::new()));
+    effects
+}
+
+/// Picks options whose names appear in the words the line came from ("large pad thai").
+fn preselect(line: &mut CartLine, item: &PublishedItem, words: &str) {
+    for group in &item.modifier_groups {
+        let mut taken = 0;
+        for option in &group.options {
+            if taken < group.max && matches_name(words, &option.name) {
+                line.options.push(option.id.to_string());
+                line.option_names.push(option.name.clone());
+                taken += 1;
+            }
+        }
+    }
+}
+
+/// Lower case without punctuation; Thai vowel and tone marks stay (they are letters there).
+fn fold(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .filter(|c| {
+            c.is_alphanumeric()
+                || c.is_whitespace()
+                || unicode_normalization::char::is_combining_mark(*c)
+        })
+        .collect()
+}
+
+/// True when the option or item name appears in the text, or the text is the name.
+fn matches_name(text: &str, name: &str) -> bool {
+    let (text, name) = (fold(text), fold(name));
+    !name.trim().is_empty()
+        && (text.trim() == name.trim()
+            || format!(" {} ", text.trim()).contains(&format!(" {} ", name.trim()))
+            || (!text.contains(' ')
+                && text.contains(name.trim())
+                && name.chars().count() >= 2
+                && !name.is_ascii()))
+}
+
+fn is_greeting(text: &str) -> bool {
+    let folded = fold(text);
+    let first = folded.split_whitespace().next().unwrap_or_default();
+    [
+        "hi",
+        "hello",
+        "hey",
+        "hola",
+        "buenas",
+        "buenos",
+        "สวัสดี",
+        "สวัสดีครับ",
+        "สวัสดีค่ะ",
+        "start",
+        "empezar",
+    ]
+    .contains(&first)
+        && folded.split_whitespace().count() <= 3
+}
+
+fn is_yes(text: &str) -> bool {
+    [
+        "yes",
+        "y",
+        "ok",
+        "okay",
+        "confirm",
+        "si",
+        "sí",
+        "dale",
+        "ใช่",
+        "ok ค่ะ",
+        "ตกลง",
+        "ยืนยัน",
+    ]
+    .contains(&fold(text).trim())
+}
+
+fn is_no(text: &str) -> bool {
+    [
+        "no",
+        "none",
+        "skip",
+        "nothing",
+        "nada",
+        "ninguno",
+        "ไม่",
+        "ไม่เอา",
+        "no thanks",
+        "no gracias",
+    ]
+    .contains(&fold(text).trim())
+}
+
+/// After the worker placed the order: the receipt and how to pay.
+pub fn placed(
+    conv: &mut Conversation,
+    order: &fanorder_orders::model::Order,
+    shop: &Shop,
+    settings: &BotSettings,
+    pay_link: Option<String>,
+) -> Vec<Effect> {
+    let t = Texts::new(&conv.language, &settings.texts);
+    conv.cart.clear();
+    conv.step = Step::Idle;
+    conv.orders.push(order.id.to_string());
+    if conv.orders.len() > 10 {
+        conv.orders.remove(0);
+    }
+    let number = order.number.to_string();
+    let total = shop.money(order.total);
+    let mut effects = Vec::new();
+    if let Ok(currency) = fanorder_messenger::send::ReceiptCurrency::new(
+        order.currency.code(),
+        order.currency.exponent(),
+    ) {
+        let method = match order.payment.method {
+            fanorder_orders::model::PaymentMethod::Cash => t.get("cash_button", &[]),
+            fanorder_orders::model::PaymentMethod::Online => t.get("online_button", &[]),
+        };
+        let mut receipt = fanorder_messenger::send::ReceiptTemplate::new(
+            conv.name.as_deref().unwrap_or("Customer"),
+            &format!("{}-{}", number, &order.id.to_string()[20..]),
+            currency,
+            &method,
+            fanorder_messenger::send::ReceiptSummary::total(order.total),
+        )
+        .merchant_name(&shop.restaurant)
+        .timestamp(order.created_at.as_second());
+        for line in &order.lines {
+            let mut element =
+                fanorder_messenger::send::ReceiptElement::new(&line.name, line.line_total)
+                    .quantity(line.quantity);
+            let options: Vec<&str> = line
+                .modifiers
+                .iter()
+                .map(|m| m.name.as_str())
+                .chain(line.components.iter().map(|c| c.name.as_str()))
+                .collect();
+            if !options.is_empty() {
+                element = element.subtitle(&options.join(", "));
+            }
+            receipt = receipt.element(element);
+        }
+        effects.push(Effect::Say(OutgoingMessage::receipt(receipt)));
+    }
+    let text = match (order.payment.method, pay_link) {
+        (fanorder_orders::model::PaymentMethod::Online, Some(link)) => {
+            t.get("placed_online", &[("number", &number), ("link", &link)])
+        }
+        _ => t.get("placed_cash", &[("number", &number), ("total", &total)]),
+    };
+    effects.push(say(text));
+    effects
+}
+
+/// After the worker could not place the order: why, and the way back to the menu.
+pub fn failed(conv: &mut Conversation, reason: &str, settings: &BotSettings) -> Vec<Effect> {
+    let t = Texts::new(&conv.language, &settings.texts);
+    conv.step = Step::Idle;
+    vec![say_with(
+        t.get("order_failed", &[("reason", reason)]),
+        main_replies(&t, !conv.cart.is_empty()),
+    )]
+}
+
+/// The customer-facing text for an order's new status.
+pub fn status_text(
+    language: &str,
+    settings: &BotSettings,
+    status: &str,
+    number: u32,
+    pickup: bool,
+    reason: Option<&str>,
+) -> Option<String> {
+    let t = Texts::new(language, &settings.texts);
+    let key = match status {
+        "PAID" => "status_paid",
+        "IN_KITCHEN" => "status_in_kitchen",
+        "READY" if pickup => "status_ready_pickup",
+        "READY" => "status_ready_delivery",
+        "OUT_FOR_DELIVERY" => "status_out_for_delivery",
+        "DELIVERED" => "status_delivered",
+        "PICKED_UP" => "status_picked_up",
+        "CANCELLED" => "status_cancelled",
+        _ => return None,
+    };
+    let reason = reason.map(|r| format!(" ({r})")).unwrap_or_default();
+    Some(t.get(key, &[("number", &number.to_string()), ("reason", &reason)]))
+}
+
+/// Fills in what happened to an outbound message from the conversation's watermarks.
+pub fn delivery_of(message: &mut Message, conversation: &Conversation) {
+    if !matches!(message.delivery, Delivery::Sent | Delivery::Delivered) {
+        return;
+    }
+    if conversation.read_until.is_some_and(|at| message.at <= at) {
+        message.delivery = Delivery::Read;
+    } else if conversation
+        .delivered_until
+        .is_some_and(|at| message.at <= at)
+    {
+        message.delivery = Delivery::Delivered;
+    }
+}
+
+/// The page's Messenger profile: Get Started, greeting, persistent menu and ice breakers in
+/// every language the bot speaks (the page's own language as the default).
+pub fn profile(
+    page: &crate::model::Page,
+    restaurant: &str,
+) -> fanorder_messenger::send::MessengerProfile {
+    use fanorder_messenger::send::{
+        Greeting, IceBreaker, IceBreakers, MenuItem as ProfileItem, MessengerProfile,
+        PersistentMenu,
+    };
+    let locale = |language: &str| match language {
+        "es" => "es_LA",
+        "th" => "th_TH",
+        _ => "en_US",
+    };
+    let default = Texts::new(&page.settings.language, &page.settings.texts);
+    let greeting_of = |t: &Texts<'_>| {
+        let full = t.get("greeting", &[("restaurant", restaurant), ("name", "")]);
+        full.split(['.', '!', '?'])
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(".")
+            .trim()
+            .to_owned()
+    };
+    let menu_of = |t: &Texts<'_>| {
+        vec![
+            ProfileItem::postback(&t.get("menu_button", &[]), payload("MENU")),
+            ProfileItem::postback(&t.get("my_order_button", &[]), payload("MY_ORDER")),
+            ProfileItem::postback(&t.get("human_button", &[]), payload("HUMAN")),
+        ]
+    };
+    let breakers_of = |t: &Texts<'_>| {
+        vec![
+            IceBreaker::new(&t.get("menu_button", &[]), payload("MENU")),
+            IceBreaker::new(&t.get("my_order_button", &[]), payload("MY_ORDER")),
+            IceBreaker::new(&t.get("human_button", &[]), payload("HUMAN")),
+        ]
+    };
+    let mut greeting = Greeting::new(&greeting_of(&default));
+    let mut menu = PersistentMenu::new(menu_of(&default));
+    let mut breakers = IceBreakers::new(breakers_of(&default));
+    for language in texts::LANGUAGES {
+        let t = Texts::new(language, &page.settings.texts);
+        greeting = greeting.locale(locale(language), &greeting_of(&t));
+        menu = menu.locale(locale(language), menu_of(&t));
+        breakers = breakers.locale(locale(language), breakers_of(&t));
+    }
+    MessengerProfile {
+        get_started: Some(payload("GET_STARTED")),
+        greeting: Some(greeting),
+        persistent_menu: Some(menu),
+        ice_breakers: Some(breakers),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,479 @@
+//! The pages crate's items in the one table. Keys are built here and nowhere else, each next to
+//! the access pattern it serves.
+
+use fanorder_platform::{ApiError, Page as PageOf, TenantId};
+use fanorder_store::{
+    Change, Cond, Delete, Item, Key, Put, Query, StoreError, Table, TxOp, Update, Value, from_item,
+    n, s, to_item,
+};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Conversation, Message, Page};
+
+/// How long an inbound event is remembered for deduplication (Facebook retries for hours).
+pub const INBOX_RETENTION: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+/// How long conversation messages are kept.
+pub const MESSAGE_RETENTION: jiff::SignedDuration = jiff::SignedDuration::from_hours(90 * 24);
+/// Partitions of the pending-inbox index.
+pub const INBOX_SHARDS: u32 = 4;
+
+/// Page connection, `T#<tenant>` / `PAGE#<page id>`: the page's settings and encrypted token;
+/// the pages list is a Query on the `PAGE#` prefix.
+pub fn page_key(tenant: &TenantId, page_id: &str) -> Key {
+    Key::new(tenant.partition(), format!("PAGE#{page_id}"))
+}
+
+/// Page route, `PAGE#<page id>` / `ROUTE`: which tenant a page belongs to (one at a time);
+/// every webhook entry finds its tenant here.
+pub fn route_key(page_id: &str) -> Key {
+    Key::new(format!("PAGE#{page_id}"), "ROUTE")
+}
+
+/// Conversation, `T#<tenant>` / `CONV#<page id>#<psid>`: the bot's state with one customer.
+/// Listed newest activity first through `gsi2` (`T#<tenant>#CONVS#<page id>` / `<millis>#<psid>`).
+pub fn conversation_key(tenant: &TenantId, page_id: &str, psid: &str) -> Key {
+    Key::new(tenant.partition(), format!("CONV#{page_id}#{psid}"))
+}
+
+/// Conversation message, `T#<tenant>` / `MSG#<page id>#<psid>#<message ulid>`: one Query lists a
+/// conversation's messages in time order.
+pub fn message_key(tenant: &TenantId, page_id: &str, psid: &str, id: &str) -> Key {
+    Key::new(tenant.partition(), format!("MSG#{page_id}#{psid}#{id}"))
+}
+
+/// Inbound event, `T#<tenant>` / `INBOX#<page id>#<dedupe key>`: written once per event (a
+/// conditional put), so a webhook Facebook retries is processed once.
+pub fn inbox_key(tenant: &TenantId, page_id: &str, dedupe: &str) -> Key {
+    Key::new(tenant.partition(), format!("INBOX#{page_id}#{dedupe}"))
+}
+
+fn conversations_partition(tenant: &TenantId, page_id: &str) -> String {
+    format!("{}#CONVS#{page_id}", tenant.partition())
+}
+
+/// The pending-inbox partition of a conversation: all of one conversation's events share a
+/// shard, so the worker handles them in order.
+pub fn inbox_shard(tenant: &TenantId, page_id: &str, psid: &str) -> u32 {
+    let text = format!("{tenant}{page_id}{psid}");
+    text.bytes().fold(0u32, |acc, b| {
+        acc.wrapping_mul(31).wrapping_add(u32::from(b))
+    }) % INBOX_SHARDS
+}
+
+/// Connects a page to a tenant: the route (unique across the platform) and the page, together.
+pub async fn connect(table: &Table, tenant: &TenantId, page: &Page) -> Result<(), ApiError> {
+    let mut route = to_item(
+        table.schema(),
+        &route_key(&page.page_id),
+        &serde_json::json!({}),
+    )?;
+    route.insert("tenant".into(), s(tenant.to_string()));
+    let ops = vec![
+        TxOp::Put(Put {
+            item: route,
+            cond: Some(Cond::NotExists),
+        }),
+        TxOp::Put(Put {
+            item: to_item(table.schema(), &page_key(tenant, &page.page_id), page)?,
+            cond: Some(Cond::NotExists),
+        }),
+    ];
+    match table.transact(ops).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::TransactionCanceled { .. }) => Err(ApiError::conflict(
+            "page_taken",
+            format!(
+                "page {} is already connected (to this or another restaurant)",
+                page.page_id
+            ),
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The tenant a page is connected to, if any.
+pub async fn route(table: &Table, page_id: &str) -> Result<Option<TenantId>, ApiError> {
+    let Some(item) = table.get(&route_key(page_id)).await? else {
+        return Ok(None);
+    };
+    Ok(match item.get("tenant") {
+        Some(Value::S(id)) => id.parse().ok(),
+        _ => None,
+    })
+}
+
+/// A page of this tenant.
+pub async fn page(
+    table: &Table,
+    tenant: &TenantId,
+    page_id: &str,
+) -> Result<Option<Page>, ApiError> {
+    Ok(table
+        .get(&page_key(tenant, page_id))
+        .await?
+        .map(from_item)
+        .transpose()?)
+}
+
+/// One page of the tenant's pages.
+pub async fn pages(
+    table: &Table,
+    tenant: &TenantId,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<PageOf<Page>, ApiError> {
+    let query = Query::table(tenant.partition())
+        .begins_with("PAGE#")
+        .limit(limit);
+    let found = table.query(&query, cursor).await?;
+    Ok(PageOf {
+        items: found
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?,
+        next_cursor: found.next_cursor,
+    })
+}
+
+/// Saves a page change made from the version read.
+pub async fn update_page(
+    table: &Table,
+    tenant: &TenantId,
+    after: &Page,
+    expected_version: i64,
+) -> Result<(), ApiError> {
+    let item = to_item(table.schema(), &page_key(tenant, &after.page_id), after)?;
+    let put = Put {
+        item,
+        cond: Some(Cond::eq("version", n(expected_version))),
+    };
+    match table.put(put).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed { current: None }) => Err(ApiError::NotFound("page")),
+        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::conflict(
+            "version_conflict",
+            "the page changed since you read it; read it again and retry",
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Disconnects a page: its route goes too, so another restaurant may connect it.
+pub async fn disconnect(table: &Table, tenant: &TenantId, page_id: &str) -> Result<(), ApiError> {
+    let ops = vec![
+        TxOp::Delete(Delete {
+            key: page_key(tenant, page_id),
+            cond: Some(Cond::Exists),
+        }),
+        TxOp::Delete(Delete {
+            key: route_key(page_id),
+            cond: Some(Cond::eq("tenant", s(tenant.to_string()))),
+        }),
+    ];
+    match table.transact(ops).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::TransactionCanceled { .. }) => Err(ApiError::NotFound("page")),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The conversation item with its index keys.
+fn conversation_item(
+    table: &Table,
+    tenant: &TenantId,
+    conversation: &Conversation,
+) -> Result<Item, ApiError> {
+    let key = conversation_key(tenant, &conversation.page_id, &conversation.psid);
+    let mut item = to_item(table.schema(), &key, conversation)?;
+    item.insert(
+        "gsi2pk".into(),
+        s(conversations_partition(tenant, &conversation.page_id)),
+    );
+    item.insert(
+        "gsi2sk".into(),
+        s(format!(
+            "{:015}#{}",
+            conversation.updated_at.as_millisecond(),
+            conversation.psid
+        )),
+    );
+    Ok(item)
+}
+
+/// A conversation, if it exists.
+pub async fn conversation(
+    table: &Table,
+    tenant: &TenantId,
+    page_id: &str,
+    psid: &str,
+) -> Result<Option<Conversation>, ApiError> {
+    Ok(table
+        .get(&conversation_key(tenant, page_id, psid))
+        .await?
+        .map(from_item)
+        .transpose()?)
+}
+
+/// The put that saves a conversation from the version read (0: new).
+pub fn conversation_put(
+    table: &Table,
+    tenant: &TenantId,
+    conversation: &Conversation,
+    read_version: i64,
+) -> Result<TxOp, ApiError> {
+    let cond = if read_version == 0 {
+        Cond::NotExists
+    } else {
+        Cond::eq("version", n(read_version))
+    };
+    Ok(TxOp::Put(Put {
+        item: conversation_item(table, tenant, conversation)?,
+        cond: Some(cond),
+    }))
+}
+
+/// One page of a page's conversations, newest activity first.
+pub async fn conversations(
+    table: &Table,
+    tenant: &TenantId,
+    page_id: &str,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<PageOf<Conversation>, ApiError> {
+    let query = Query::index("gsi2", conversations_partition(tenant, page_id))
+        .reverse()
+        .limit(limit);
+    let found = table.query(&query, cursor).await?;
+    Ok(PageOf {
+        items: found
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?,
+        next_cursor: found.next_cursor,
+    })
+}
+
+/// The put that records a message.
+pub fn message_put(
+    table: &Table,
+    tenant: &TenantId,
+    page_id: &str,
+    psid: &str,
+    message: &Message,
+) -> Result<TxOp, ApiError> {
+    let mut item = to_item(
+        table.schema(),
+        &message_key(tenant, page_id, psid, &message.id.to_string()),
+        message,
+    )?;
+    // Kept for the retention from when it was recorded (its id's time), not from the event's
+    // own time: a late or replayed event from long ago must not be born expired.
+    let recorded = i64::try_from(message.id.ulid().timestamp_ms())
+        .ok()
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        .unwrap_or(message.at);
+    item.insert(
+        "expires_at".into(),
+        n((recorded.max(message.at) + MESSAGE_RETENTION).as_second()),
+    );
+    Ok(TxOp::Put(Put { item, cond: None }))
+}
+
+/// Updates what happened to an outbound message.
+pub async fn set_delivery(
+    table: &Table,
+    tenant: &TenantId,
+    page_id: &str,
+    psid: &str,
+    message: &Message,
+) -> Result<(), ApiError> {
+    let mut changes = vec![Change::Set(
+        "delivery".into(),
+        fanorder_store::to_value(&message.delivery)?,
+    )];
+    if let Some(mid) = &message.mid {
+        changes.push(Change::Set("mid".into(), s(mid)));
+    }
+    if let Some(error) = &message.error {
+        changes.push(Change::Set("error".into(), s(error)));
+    }
+    let update = Update {
+        key: message_key(tenant, page_id, psid, &message.id.to_string()),
+        changes,
+        cond: Some(Cond::Exists),
+    };
+    match table.update(update).await {
+        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// One page of a conversation's messages, newest first.
+pub async fn messages(
+    table: &Table,
+    tenant: &TenantId,
+    page_id: &str,
+    psid: &str,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<PageOf<Message>, ApiError> {
+    let query = Query::table(tenant.partition())
+        .begins_with(format!("MSG#{page_id}#{psid}#"))
+        .reverse()
+        .limit(limit);
+    let found = table.query(&query, cursor).await?;
+    Ok(PageOf {
+        items: found
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?,
+        next_cursor: found.next_cursor,
+    })
+}
+
+/// An inbound event as stored: the raw event, where it came from, and whether it was handled.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Inbound {
+    /// The page.
+    pub page_id: String,
+    /// The customer (absent for events without a sender).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psid: Option<String>,
+    /// The dedupe key.
+    pub dedupe: String,
+    /// The event as Facebook sent it.
+    pub event: serde_json::Value,
+    /// Whether it came on the `standby` channel (another app has the thread).
+    #[serde(default)]
+    pub standby: bool,
+    /// When it arrived.
+    pub received_at: Timestamp,
+}
+
+/// The put that stores an inbound event once (the dedupe), into the pending index when a local
+/// worker polls for it.
+pub fn inbox_put(
+    table: &Table,
+    tenant: &TenantId,
+    inbound: &Inbound,
+    pending: bool,
+) -> Result<Put, ApiError> {
+    let mut item = to_item(
+        table.schema(),
+        &inbox_key(tenant, &inbound.page_id, &inbound.dedupe),
+        inbound,
+    )?;
+    item.insert(
+        "expires_at".into(),
+        n((inbound.received_at + INBOX_RETENTION).as_second()),
+    );
+    if pending {
+        let shard = inbox_shard(
+            tenant,
+            &inbound.page_id,
+            inbound.psid.as_deref().unwrap_or(""),
+        );
+        item.insert("gsi1pk".into(), s(format!("INBOX#PENDING#{shard}")));
+        item.insert(
+            "gsi1sk".into(),
+            s(format!(
+                "{:015}#{}",
+                inbound.received_at.as_millisecond(),
+                fanorder_platform::id::new_ulid()
+            )),
+        );
+    }
+    Ok(Put {
+        item,
+        cond: Some(Cond::NotExists),
+    })
+}
+
+/// Up to `limit` pending inbound events of a shard, oldest first, with their tenant.
+pub async fn pending_inbox(
+    table: &Table,
+    shard: u32,
+    limit: usize,
+) -> Result<Vec<(Key, TenantId, Inbound)>, ApiError> {
+    let query = Query::index("gsi1", format!("INBOX#PENDING#{shard}")).limit(limit);
+    let page = table.query(&query, None).await?;
+    let mut found = Vec::with_capacity(page.items.len());
+    for item in page.items {
+        let key = table.item_key(&item)?;
+        let tenant = key.pk.strip_prefix("T#").and_then(|t| t.parse().ok());
+        match (tenant, from_item::<Inbound>(item)) {
+            (Some(tenant), Ok(inbound)) => found.push((key, tenant, inbound)),
+            (_, Err(err)) => {
+                // Unreadable (written by a newer or broken version): never block the rest.
+                tracing::error!(pk = %key.pk, sk = %key.sk, error = %err, "unreadable inbound event; set aside");
+                give_up(table, &key, "unreadable", Timestamp::now()).await?;
+            }
+            (None, Ok(_)) => {
+                tracing::error!(pk = %key.pk, sk = %key.sk, "inbound event outside a tenant; set aside");
+                give_up(table, &key, "no tenant", Timestamp::now()).await?;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Counts a failed attempt at an inbound event; returns how many there were so far (0 when the
+/// event was handled meanwhile).
+pub async fn attempt_failed(table: &Table, key: &Key, error: &str) -> Result<i64, ApiError> {
+    let update = Update {
+        key: key.clone(),
+        changes: vec![
+            Change::Add("attempts".into(), 1),
+            Change::Set(
+                "last_error".into(),
+                s(error.chars().take(500).collect::<String>()),
+            ),
+        ],
+        cond: Some(Cond::Exists.and(Cond::AttrNotExists("handled_at".into()))),
+    };
+    match table.update(update).await {
+        Ok(item) => Ok(match item.get("attempts") {
+            Some(Value::N(n)) => n.parse().unwrap_or(1),
+            _ => 1,
+        }),
+        Err(StoreError::ConditionFailed { .. }) => Ok(0),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Sets an inbound event aside for good: out of the pending index, marked with why. It stays
+/// (until its TTL) for an operator to look at.
+pub async fn give_up(table: &Table, key: &Key, why: &str, now: Timestamp) -> Result<(), ApiError> {
+    let update = Update {
+        key: key.clone(),
+        changes: vec![
+            Change::Set("handled_at".into(), s(now.to_string())),
+            Change::Set("gave_up".into(), s(why)),
+            Change::Remove("gsi1pk".into()),
+            Change::Remove("gsi1sk".into()),
+        ],
+        cond: Some(Cond::Exists.and(Cond::AttrNotExists("handled_at".into()))),
+    };
+    match table.update(update).await {
+        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The update that claims an inbound event for processing, once: it fails when the event was
+/// already handled.
+pub fn claim(key: &Key, now: Timestamp) -> TxOp {
+    TxOp::Update(Update {
+        key: key.clone(),
+        changes: vec![
+            Change::Set("handled_at".into(), s(now.to_string())),
+            Change::Remove("gsi1pk".into()),
+            Change::Remove("gsi1sk".into()),
+        ],
+        cond: Some(Cond::Exists.and(Cond::AttrNotExists("handled_at".into()))),
+    })
+}
