@@ -234,6 +234,37 @@ impl TestApp {
         }
     }
 
+    /// Like [`TestApp::call`] for a response that never ends (a server-sent event stream):
+    /// the status, the headers and what the body said within `window`.
+    pub async fn call_briefly(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        window: Duration,
+    ) -> Reply {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let mut response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let mut bytes = Vec::new();
+        let deadline = tokio::time::Instant::now() + window;
+        while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, response.chunk()).await {
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
     /// Signs up a new restaurant with a unique slug.
     pub async fn signup(&self) -> Restaurant {
         let suffix = unique();

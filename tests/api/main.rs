@@ -7,6 +7,7 @@
 
 mod auth;
 mod customers;
+mod dashboard;
 mod events;
 mod health;
 mod isolation;

@@ -112,14 +112,14 @@ impl AppState {
 
     /// What the bot's work needs.
     pub fn bot(&self) -> BotCtx {
-        BotCtx {
-            table: self.table.clone(),
-            clock: self.clock.clone(),
-            outbox: self.outbox.clone(),
-            messenger: self.messenger.clone(),
-            payments: self.payments.clone(),
-            base_url: self.base_url(),
-        }
+        BotCtx::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.outbox.clone(),
+            self.messenger.clone(),
+            self.payments.clone(),
+            self.base_url(),
+        )
     }
 }
 
@@ -143,6 +143,8 @@ pub fn build_router(state: AppState) -> Router {
         timeout: state.config.request_timeout.0,
     };
     let (routes, _spec) = openapi::routes().split_for_parts();
-    let routes = routes.merge(openapi::document_routes());
+    let routes = routes
+        .merge(openapi::document_routes())
+        .merge(crate::dashboard::routes());
     middleware::wrap(routes, limits).with_state(state)
 }

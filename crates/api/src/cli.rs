@@ -279,13 +279,18 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     let state =
         AppState::new(table, config, &secrets, clock).map_err(|e| anyhow::anyhow!("{e}"))?;
     let workers = crate::workers::spawn(&state).await;
+    let feed = state.feed.clone();
     let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
     tracing::info!(%addr, %store, "fanorder is listening");
     say(&format!(
         "fanorder listening on http://{addr} (store {store}); Ctrl-C to stop"
     ));
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Live streams would hold the shutdown open for minutes; their clients reconnect.
+            feed.close();
+        })
         .await
         .map_err(|e| anyhow::anyhow!("server error: {e}"))?;
     workers.stop().await;

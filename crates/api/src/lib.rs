@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod app;
 pub mod cli;
+pub mod dashboard;
 pub mod demo;
 pub mod health;
 pub mod middleware;

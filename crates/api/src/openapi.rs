@@ -35,7 +35,8 @@ use crate::{AppState, health};
         (name = "locations", description = "The restaurant's branches and their opening hours"),
         (name = "orders", description = "Placing orders, queues, moves and history"),
         (name = "payments", description = "Payment provider notifications"),
-        (name = "events", description = "The restaurant's event log"),
+        (name = "events", description = "The restaurant's event log, and the live stream of it"),
+        (name = "reports", description = "Sales reports kept up to date from the events"),
         (name = "pages", description = "Facebook pages, the bot's settings, conversations and handover"),
         (name = "messenger", description = "The Messenger webhook Facebook calls"),
     )

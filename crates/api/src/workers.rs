@@ -42,9 +42,9 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
     }
 }
 
-/// The publishers the configuration asks for: the in-process feed and the customer notifier
-/// (order updates as Messenger messages) always; EventBridge and SNS when a bus or topic is
-/// configured.
+/// The publishers the configuration asks for: the in-process feed, the customer notifier
+/// (order updates as Messenger messages) and the sales ledger (reports) always; EventBridge and
+/// SNS when a bus or topic is configured.
 pub async fn publishers(state: &AppState) -> Vec<Arc<dyn Publisher>> {
     let mut publishers: Vec<Arc<dyn Publisher>> = vec![
         Arc::new(state.feed.clone()),
@@ -52,6 +52,7 @@ pub async fn publishers(state: &AppState) -> Vec<Arc<dyn Publisher>> {
             state.table.clone(),
             state.messenger.clone(),
         )),
+        Arc::new(fanorder_orders::SalesLedger::new(state.table.clone())),
     ];
     if let Some(bus) = &state.config.event_bus {
         publishers.push(Arc::new(

@@ -249,3 +249,48 @@ fn an_operator_lists_deactivates_and_reactivates_a_restaurant() {
     assert!(stderr.contains("no restaurant"), "{stderr}");
     assert_eq!(server.terminate(), 0);
 }
+
+#[test]
+fn demo_seeds_once_and_simulate_talks_to_the_bot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(fanorder(dir.path()).arg("demo"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("cook@demo-thai.example"), "{stdout}");
+    let (code, stdout, stderr) = run(fanorder(dir.path()).arg("demo"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("already here"), "{stdout}");
+
+    let server = Server::start(&mut fanorder(dir.path()));
+    let simulate = |args: &[&str]| {
+        run(fanorder(dir.path())
+            .args(["simulate", "--url", &server.base])
+            .args(args))
+    };
+    let (code, stdout, stderr) = simulate(&["hi"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Welcome to Demo Thai Kitchen"), "{stdout}");
+    let (code, stdout, stderr) = simulate(&["--psid", "2002", "2 pad thai large and a coke"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Added 2 × Pad thai (Large)"), "{stdout}");
+    let (code, stdout, _) = simulate(&["--psid", "2002", "--postback", "CHECKOUT"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("Delivery or pickup?"), "{stdout}");
+    let (code, stdout, _) = simulate(&["--psid", "2002", "--postback", "FUL:delivery"]);
+    assert_eq!(code, 0);
+    let (code, stdout2, _) = simulate(&["--psid", "2002", "--location", "13.7437,100.5566"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("deliver") && stdout2.contains("phone"),
+        "{stdout}{stdout2}"
+    );
+    // Bad usage exits 2 with a message, like any usage error.
+    let (code, _, stderr) = simulate(&["--location", "north"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = simulate(&[]);
+    assert_eq!(code, 2, "{stderr}");
+    // A wrong staff login is a clear failure, not a hang.
+    let (code, _, stderr) = simulate(&["--password", "wrong-password", "hi"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("cannot log in"), "{stderr}");
+    assert_eq!(server.terminate(), 0);
+}

@@ -279,6 +279,7 @@ fn notice_subject(event: &Event) -> String {
 #[derive(Debug, Clone)]
 pub struct Feed {
     sender: broadcast::Sender<Event>,
+    closing: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Feed {
@@ -286,12 +287,25 @@ impl Feed {
     pub fn new(capacity: usize) -> Self {
         Self {
             sender: broadcast::channel(capacity.max(1)).0,
+            closing: std::sync::Arc::new(tokio::sync::watch::channel(false).0),
         }
     }
 
     /// Listens to events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.sender.subscribe()
+    }
+
+    /// Tells every listener the server is stopping: live streams end (their clients reconnect
+    /// to the next process) instead of holding a graceful shutdown open.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once [`Feed::close`] was called.
+    pub async fn closed(&self) {
+        let mut closing = self.closing.subscribe();
+        let _ = closing.wait_for(|closed| *closed).await;
     }
 }
 

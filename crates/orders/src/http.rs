@@ -42,6 +42,8 @@ where
         .routes(routes!(order_history))
         .routes(routes!(move_order))
         .routes(routes!(payment_webhook))
+        .routes(routes!(order_receipt))
+        .routes(routes!(sales_report))
 }
 
 fn ctx(table: Table, outbox: Outbox, clock: Clock) -> Ctx {
@@ -604,4 +606,138 @@ async fn payment_webhook(
             "the order is not waiting for payment; recorded and refused",
         )),
     }
+}
+
+/// An order's printable receipt: a self-contained HTML page (staff: any of the restaurant's
+/// orders; a customer: their own).
+#[utoipa::path(
+    get, path = "/v1/orders/{id}/receipt", tag = "orders", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The receipt", body = String, content_type = "text/html"),
+        (status = 404, description = "No such order here", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+async fn order_receipt(
+    State(table): State<Table>,
+    State(outbox): State<Outbox>,
+    State(clock): State<Clock>,
+    caller: Require<AnyRole>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let order = service::visible_order(
+        &ctx(table.clone(), outbox, clock),
+        &caller.tenant,
+        &id,
+        caller.role,
+        &caller.account,
+    )
+    .await?;
+    let restaurant = fanorder_staff::store::tenant(&table, &caller.tenant)
+        .await?
+        .ok_or(ApiError::NotFound("order"))?;
+    let location = match &order.location_id {
+        Some(id) => fanorder_menus::store::location(&table, &caller.tenant, id).await?,
+        None => None,
+    };
+    let page = crate::receipt::html(
+        &order,
+        &restaurant,
+        location.as_ref(),
+        &service::zone(&restaurant),
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                axum::http::header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        page,
+    )
+        .into_response())
+}
+
+/// The range and grouping of a sales report.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SalesQuery {
+    /// First day, `yyyy-mm-dd`, in the restaurant's time zone (default: 29 days before `to`).
+    pub from: Option<String>,
+    /// Last day, inclusive (default: today).
+    pub to: Option<String>,
+    /// `day` (default), `item` or `location`.
+    pub group_by: Option<String>,
+}
+
+/// Sales between two days: paid orders, cancellations, revenue in minor units and the average
+/// time from paid to ready, by day, item or location. Kept up to date from the events, so a
+/// report reads a few counters, never the orders.
+#[utoipa::path(
+    get, path = "/v1/reports/sales", tag = "reports", security(("bearer" = [])),
+    params(SalesQuery),
+    responses(
+        (status = 200, description = "The report", body = crate::reports::SalesReport),
+        (status = 422, description = "A bad range or grouping", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+async fn sales_report(
+    State(table): State<Table>,
+    State(clock): State<Clock>,
+    caller: Require<fanorder_platform::auth::Admin>,
+    Query(query): Query<SalesQuery>,
+) -> Result<Json<crate::reports::SalesReport>, ApiError> {
+    let restaurant = fanorder_staff::store::tenant(&table, &caller.tenant)
+        .await?
+        .ok_or(ApiError::NotFound("tenant"))?;
+    let today = clock
+        .now()
+        .to_zoned_datetime(service::zone(&restaurant))
+        .date();
+    let mut fields = Fields::new();
+    let date = |v: String| {
+        v.parse::<jiff::civil::Date>()
+            .map_err(|_| "must be a date, yyyy-mm-dd".to_owned())
+    };
+    let to = fields.optional("to", query.to, date);
+    let from = fields.optional("from", query.from, date);
+    let group_by = fields.optional("group_by", query.group_by, |v| {
+        v.parse::<crate::reports::GroupBy>()
+    });
+    let (Some(to), Some(from), Some(group_by)) = (to, from, group_by) else {
+        return Err(fields.into_error());
+    };
+    fields.finish()?;
+    let to = to.unwrap_or(today);
+    let from = match from {
+        Some(from) => from,
+        None => to
+            .checked_sub(jiff::Span::new().days(29))
+            .map_err(|_| ApiError::invalid("to", "is out of range"))?,
+    };
+    if from > to {
+        return Err(ApiError::invalid("from", "must not be after to"));
+    }
+    let days = (to - from).get_days();
+    if i64::from(days) >= crate::reports::MAX_DAYS {
+        return Err(ApiError::invalid(
+            "from",
+            format!("a report covers at most {} days", crate::reports::MAX_DAYS),
+        ));
+    }
+    Ok(Json(
+        crate::reports::sales(
+            &table,
+            &caller.tenant,
+            restaurant.currency,
+            from,
+            to,
+            group_by.unwrap_or(crate::reports::GroupBy::Day),
+        )
+        .await?,
+    ))
 }

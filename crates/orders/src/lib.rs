@@ -8,9 +8,12 @@ pub mod late;
 pub mod model;
 pub mod payments;
 pub mod pricing;
+pub mod receipt;
+pub mod reports;
 pub mod service;
 pub mod store;
 
 pub use http::router;
 pub use model::{Order, OrderId, Status};
 pub use payments::{MockProvider, Payments};
+pub use reports::SalesLedger;

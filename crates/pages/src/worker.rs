@@ -16,6 +16,7 @@ use fanorder_orders::model::{Channel, Fulfillment, PaymentMethod};
 use fanorder_orders::pricing::Wanted;
 use fanorder_orders::service::{self, NewOrder, Placer};
 use fanorder_platform::{ApiError, Clock, TenantId};
+use fanorder_staff::Tenant;
 use fanorder_store::{Key, StoreError, Table};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
@@ -41,6 +42,59 @@ pub struct BotCtx {
     pub payments: Payments,
     /// The public base URL, for payment links.
     pub base_url: String,
+    /// Each restaurant's shop (profile, menu as offered, the reader's catalog) for a few
+    /// seconds: building the catalog costs far more than answering one message.
+    shops: moka::future::Cache<TenantId, Arc<(Tenant, Shop)>>,
+}
+
+/// How long a restaurant's menu is reused by the bot. A menu change or an item selling out
+/// reaches the bot within this; an order is priced and checked against the menu as it is
+/// anyway, so a stale offer fails clearly, never sells what is gone.
+pub const SHOP_TTL: Duration = Duration::from_secs(5);
+
+impl BotCtx {
+    /// The context for the bot worker.
+    pub fn new(
+        table: Table,
+        clock: Clock,
+        outbox: Outbox,
+        messenger: Messenger,
+        payments: Payments,
+        base_url: String,
+    ) -> Self {
+        Self {
+            table,
+            clock,
+            outbox,
+            messenger,
+            payments,
+            base_url,
+            shops: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(SHOP_TTL)
+                .build(),
+        }
+    }
+
+    /// The restaurant and what it offers now (cached for [`SHOP_TTL`]).
+    async fn shop(&self, tenant_id: &TenantId) -> Result<Arc<(Tenant, Shop)>, ApiError> {
+        self.shops
+            .try_get_with(*tenant_id, async {
+                let tenant = fanorder_staff::store::tenant(&self.table, tenant_id)
+                    .await?
+                    .ok_or(ApiError::NotFound("tenant"))?;
+                let tz = service::zone(&tenant);
+                let menu = fanorder_menus::store::menu(&self.table, tenant_id).await?;
+                let shop = Shop::new(
+                    tenant.name.clone(),
+                    tenant.currency,
+                    menu.published(tenant.currency, self.clock.now(), &tz),
+                );
+                Ok::<_, ApiError>(Arc::new((tenant, shop)))
+            })
+            .await
+            .map_err(|e| ApiError::unavailable(e.to_string()))
+    }
 }
 
 /// Handles every pending event now; returns how many were handled.
@@ -342,21 +396,12 @@ async fn respond(
     input: Input,
     dedupe: &str,
 ) -> Result<Vec<Effect>, ApiError> {
-    let tenant = fanorder_staff::store::tenant(&ctx.table, tenant_id)
-        .await?
-        .ok_or(ApiError::NotFound("tenant"))?;
-    let tz = service::zone(&tenant);
-    let now = ctx.clock.now();
-    let menu = fanorder_menus::store::menu(&ctx.table, tenant_id).await?;
-    let shop = Shop::new(
-        tenant.name.clone(),
-        tenant.currency,
-        menu.published(tenant.currency, now, &tz),
-    );
+    let cached = ctx.shop(tenant_id).await?;
+    let shop = &cached.1;
     if input == Input::Payload("MY_ORDER".to_owned()) {
         return my_orders(ctx, tenant_id, page, conv).await;
     }
-    let mut effects = bot::handle(conv, input, &shop, &page.settings);
+    let mut effects = bot::handle(conv, input, shop, &page.settings);
     if let Some(at) = effects.iter().position(|e| *e == Effect::PlaceOrder) {
         effects.remove(at);
         let placed = place(ctx, tenant_id, page, conv, dedupe).await;
@@ -376,7 +421,7 @@ async fn respond(
                         })
                         .unwrap_or_default()
                 });
-                bot::placed(conv, &order, &shop, &page.settings, link)
+                bot::placed(conv, &order, shop, &page.settings, link)
             }
             Err(err) => bot::failed(conv, &reason(&err), &page.settings),
         });
