@@ -9,6 +9,7 @@ crate::on_both_stores!(health:
     a_wrong_method_is_a_405_problem_with_allow,
     a_body_over_the_limit_is_a_413_problem,
     every_response_carries_a_request_id,
+    metrics_count_requests_by_route_template_without_ids,
 );
 
 async fn liveness_answers_ok(app: TestApp) {
@@ -77,5 +78,29 @@ async fn every_response_carries_a_request_id(app: TestApp) {
         response.headers()["x-request-id"],
         "trace-me-123",
         "a caller's id is kept"
+    );
+}
+
+async fn metrics_count_requests_by_route_template_without_ids(app: TestApp) {
+    let r = app.signup().await;
+    let missing = format!("/v1/orders/{}", fanorder_platform::id::new_ulid());
+    app.call(reqwest::Method::GET, &missing, Some(&r.admin.access), None)
+        .await
+        .assert_problem(404, "not_found");
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"fanorder_http_requests_total{method="GET",route="/v1/orders/{id}",status="404"}"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("fanorder_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(!text.contains(&r.id), "no tenant ids in metrics");
+    assert!(
+        !text.contains(&missing[10..]),
+        "no ids from paths in metrics"
     );
 }

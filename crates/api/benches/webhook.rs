@@ -22,11 +22,16 @@ use axum::response::IntoResponse;
 use fanorder_api::simulate::{Act, payload};
 use fanorder_api::{AppState, build_router};
 use fanorder_platform::{Clock, Config, Secret, Secrets};
-use fanorder_store::testing::{self, StoreKind};
 use serde_json::{Value, json};
 
 const RUN_FOR: Duration = Duration::from_secs(5);
-const CLIENTS: usize = 32;
+/// Concurrent clients (`BENCH_CLIENTS`, default 32).
+fn clients() -> usize {
+    std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32)
+}
 const ROUNDS: usize = 3;
 const STEADY_RATE: u64 = 100;
 const STEADY_FOR: Duration = Duration::from_secs(10);
@@ -41,24 +46,25 @@ fn secrets() -> Secrets {
 }
 
 /// The whole application on the embedded store, with its workers; returns its address.
-async fn start_app(graph: Option<String>, bot: bool) -> SocketAddr {
+async fn start_app(graph: Option<String>, bot: bool, durability: &str) -> SocketAddr {
     let secrets = secrets();
-    let table = testing::table(
-        StoreKind::Sqlite,
-        Clock::system(),
-        &secrets.derive("cursor"),
-        None,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config_for_store = Config {
+        store: fanorder_platform::StoreUrl::Sqlite(dir.path().join("bench.db")),
+        sqlite_durability: durability.to_owned(),
+        ..Config::default()
+    };
+    let table = fanorder_api::open_table(&config_for_store, &secrets, Clock::system())
+        .await
+        .unwrap();
     let config = Config {
         graph_api_url: graph,
+        sqlite_durability: durability.to_owned(),
         graph_rate_per_page: Some("1000".to_owned()),
         ..Config::default()
     };
-    let state = AppState::new(table.table.clone(), config, &secrets, Clock::system()).unwrap();
-    std::mem::forget(table); // keep the temporary database for the whole run
+    let state = AppState::new(table, config, &secrets, Clock::system()).unwrap();
+    std::mem::forget(dir); // keep the temporary database for the whole run
     if bot {
         let workers = fanorder_api::workers::spawn(&state).await;
         std::mem::forget(workers);
@@ -146,12 +152,12 @@ fn signed(page: &str, psid: &str, words: &str) -> (String, String) {
     (body, signature)
 }
 
-/// `CLIENTS` clients posting signed one-event bodies for `RUN_FOR`: (acks/s, p50 ms, p99 ms).
+/// [`clients`] clients posting signed one-event bodies for `RUN_FOR`: (acks/s, p50 ms, p99 ms).
 async fn flood(http: &reqwest::Client, url: &str, page: &str) -> (f64, f64, f64) {
     let start = Instant::now();
     let counter = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for client in 0..CLIENTS {
+    for client in 0..clients() {
         let http = http.clone();
         let url = url.to_owned();
         let page = page.to_owned();
@@ -225,13 +231,14 @@ fn main() {
         .build()
         .unwrap();
     let arrivals: Arrivals = Arrivals::default();
-    let (intake_only, app, bare, app_with_graph) = server_rt.block_on(async {
+    let (intake_only, intake_normal, app, bare, app_with_graph) = server_rt.block_on(async {
         let graph = start_graph(arrivals.clone()).await;
         (
-            start_app(None, false).await,
-            start_app(None, true).await,
+            start_app(None, false, "full").await,
+            start_app(None, false, "normal").await,
+            start_app(None, true, "full").await,
             start_bare().await,
-            start_app(Some(format!("http://{graph}")), true).await,
+            start_app(Some(format!("http://{graph}")), true, "full").await,
         )
     });
     let load_rt = tokio::runtime::Builder::new_multi_thread()
@@ -241,21 +248,25 @@ fn main() {
         .unwrap();
     load_rt.block_on(async {
         let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(CLIENTS)
+            .pool_max_idle_per_host(clients())
             .build()
             .unwrap();
         let base = format!("http://{app}");
         let page = connect_page(&http, &base, None).await;
         let intake_base = format!("http://{intake_only}");
         let intake_page = connect_page(&http, &intake_base, None).await;
+        let normal_base = format!("http://{intake_normal}");
+        let normal_page = connect_page(&http, &normal_base, None).await;
         println!(
-            "{CLIENTS} clients, {} s per run, one event per body, alternating A/B, {ROUNDS} rounds",
+            "{} clients, {} s per run, one event per body, alternating A/B, {ROUNDS} rounds",
+            clients(),
             RUN_FOR.as_secs()
         );
         println!("| handler | acks/s | p50 ms | p99 ms |");
         println!("|---|---:|---:|---:|");
         let mut ratios = Vec::new();
         let mut intake_ratios = Vec::new();
+        let mut normal_ratios = Vec::new();
         for _ in 0..ROUNDS {
             let (bare_rate, b50, b99) = flood(
                 &http,
@@ -274,6 +285,16 @@ fn main() {
                 "| fanorder intake: + route, dedupe put (SQLite, group commit, fsync) | {intake_rate:.0} | {i50:.2} | {i99:.2} |"
             );
             intake_ratios.push(intake_rate / bare_rate);
+            let (normal_rate, n50, n99) = flood(
+                &http,
+                &format!("{normal_base}/webhooks/messenger"),
+                &normal_page,
+            )
+            .await;
+            println!(
+                "| fanorder intake, FANORDER_SQLITE_DURABILITY=normal (no fsync per commit) | {normal_rate:.0} | {n50:.2} | {n99:.2} |"
+            );
+            normal_ratios.push(normal_rate / bare_rate);
             let (app_rate, a50, a99) =
                 flood(&http, &format!("{base}/webhooks/messenger"), &page).await;
             println!(
@@ -283,6 +304,7 @@ fn main() {
         }
         for (name, ratios) in [
             ("intake", &mut intake_ratios),
+            ("intake (durability normal)", &mut normal_ratios),
             ("intake with the bot answering", &mut ratios),
         ] {
             ratios.sort_by(f64::total_cmp);

@@ -128,7 +128,14 @@ impl AppState {
 pub async fn open_table(config: &Config, secrets: &Secrets, clock: Clock) -> StoreResult<Table> {
     let backend: Arc<dyn fanorder_store::Backend> = match &config.store {
         StoreUrl::Sqlite(path) => {
-            Arc::new(Sqlite::open(path, SqliteOptions::default(), clock.clone()).await?)
+            let options = SqliteOptions {
+                durability: config
+                    .sqlite_durability
+                    .parse()
+                    .map_err(|e: String| fanorder_store::StoreError::invalid(e))?,
+                ..SqliteOptions::default()
+            };
+            Arc::new(Sqlite::open(path, options, clock.clone()).await?)
         }
         StoreUrl::Dynamodb(table) => Arc::new(Dynamo::connect(table.clone()).await),
     };
@@ -145,6 +152,8 @@ pub fn build_router(state: AppState) -> Router {
     let (routes, _spec) = openapi::routes().split_for_parts();
     let routes = routes
         .merge(openapi::document_routes())
-        .merge(crate::dashboard::routes());
+        .merge(crate::dashboard::routes())
+        .route("/metrics", axum::routing::get(crate::metrics::render));
+    crate::metrics::handle();
     middleware::wrap(routes, limits).with_state(state)
 }

@@ -56,6 +56,7 @@ pub fn wrap<S: Clone + Send + Sync + 'static>(routes: Router<S>, limits: Limits)
                 .layer(PropagateRequestIdLayer::new(http::HeaderName::from_static(
                     REQUEST_ID,
                 )))
+                .layer(middleware::from_fn(crate::metrics::record))
                 .layer(CatchPanicLayer::custom(on_panic))
                 .layer(middleware::from_fn(problemify))
                 .layer(TimeoutLayer::with_status_code(

@@ -83,10 +83,15 @@ impl Relay {
     /// refused something (so a failing publisher is not hammered in a loop).
     pub async fn drain(&self) -> Result<Pass, ApiError> {
         let mut total = Pass::default();
+        let now = self.clock.now();
+        let mut oldest = jiff::SignedDuration::ZERO;
         for shard in 0..SHARDS {
             loop {
                 let batch = outbox::pending(&self.table, shard, BATCH).await?;
                 let full = batch.len() == BATCH;
+                if let Some(first) = batch.first() {
+                    oldest = oldest.max(now.duration_since(first.event.occurred_at));
+                }
                 let pass = self.deliver(batch).await?;
                 total.delivered += pass.delivered;
                 total.failed += pass.failed;
@@ -95,6 +100,8 @@ impl Relay {
                 }
             }
         }
+        // How far the relay is behind: the age of the oldest event it found still pending.
+        metrics::gauge!("fanorder_outbox_oldest_pending_seconds").set(oldest.as_secs_f64());
         if total.failed > 0 {
             tracing::warn!(
                 failed = total.failed,
@@ -121,6 +128,9 @@ impl Relay {
             for (i, ok) in todo.into_iter().zip(results) {
                 if ok {
                     accepted[i].push(publisher.name());
+                    metrics::counter!("fanorder_events_published_total", "publisher" => publisher.name()).increment(1);
+                } else {
+                    metrics::counter!("fanorder_event_publish_failures_total", "publisher" => publisher.name()).increment(1);
                 }
             }
         }

@@ -203,6 +203,8 @@ async fn receive(
     let mut puts = Vec::with_capacity(total);
     for entry in &parsed.entries {
         let Some(tenant) = intake.tenant_of(&table, &entry.page_id).await? else {
+            metrics::counter!("fanorder_webhook_events_total", "result" => "skipped")
+                .increment(entry.events.len() as u64);
             tracing::info!(page_id = %entry.page_id, events = entry.events.len(), "webhook for a page no active restaurant holds; skipped");
             continue;
         };
@@ -226,8 +228,15 @@ async fn receive(
     let mut stored = 0;
     for result in results {
         match result {
-            Ok(()) => stored += 1,
-            Err(StoreError::ConditionFailed { .. }) => {}
+            Ok(()) => {
+                stored += 1;
+                metrics::counter!("fanorder_webhook_events_total", "result" => "stored")
+                    .increment(1);
+            }
+            Err(StoreError::ConditionFailed { .. }) => {
+                metrics::counter!("fanorder_webhook_events_total", "result" => "duplicate")
+                    .increment(1);
+            }
             Err(err) => return Err(err.into()),
         }
     }

@@ -155,10 +155,14 @@ impl Messenger {
                 .await
             {
                 Ok(mid) => {
+                    metrics::counter!("fanorder_send_api_calls_total", "result" => "sent")
+                        .increment(1);
                     item.record.delivery = Delivery::Sent;
                     item.record.mid = Some(mid);
                 }
                 Err(err) => {
+                    metrics::counter!("fanorder_send_api_calls_total", "result" => err.kind())
+                        .increment(1);
                     tracing::warn!(tenant_id = %tenant, page_id = %page.page_id, error = %err, "send failed");
                     item.record.delivery = Delivery::Failed;
                     item.record.error = Some(err.to_string());

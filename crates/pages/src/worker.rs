@@ -106,7 +106,11 @@ pub async fn drain(ctx: &BotCtx) -> Result<usize, ApiError> {
             let full = batch.len() == 50;
             for (key, tenant, inbound) in batch {
                 match process(ctx, &tenant, &key, &inbound).await {
-                    Ok(()) => handled += 1,
+                    Ok(()) => {
+                        handled += 1;
+                        metrics::counter!("fanorder_bot_events_total", "result" => "handled")
+                            .increment(1);
+                    }
                     Err(err) => failed(ctx, &tenant, &key, &inbound, &err).await,
                 }
             }
@@ -130,11 +134,13 @@ async fn failed(ctx: &BotCtx, tenant: &TenantId, key: &Key, inbound: &Inbound, e
             return;
         }
     };
+    metrics::counter!("fanorder_bot_events_total", "result" => "failed").increment(1);
     if attempts < MAX_ATTEMPTS {
         tracing::warn!(tenant_id = %tenant, page_id = %inbound.page_id, attempts, error = %err, "inbound event not handled; will retry");
         return;
     }
     tracing::error!(tenant_id = %tenant, page_id = %inbound.page_id, attempts, error = %err, "inbound event failed every attempt; set aside");
+    metrics::counter!("fanorder_bot_events_total", "result" => "set_aside").increment(1);
     if let Err(store_err) = store::give_up(&ctx.table, key, "failed", ctx.clock.now()).await {
         tracing::warn!(tenant_id = %tenant, error = %store_err, "could not set the event aside");
     }
@@ -332,6 +338,7 @@ pub async fn process(
     }
     conv.version = read_version + 1;
     conv.updated_at = now;
+    metrics::counter!("fanorder_bot_replies_total").increment(messages.len() as u64);
     let outbound = ctx.messenger.prepare(&page, messages, None);
     let mut ops = vec![
         store::claim(key, now),

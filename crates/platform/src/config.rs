@@ -301,6 +301,9 @@ pub struct Config {
     pub graph_api_url: Option<String>,
     /// Send API calls per second per page; default 10.
     pub graph_rate_per_page: Option<String>,
+    /// On the embedded store, when a write is done: `full` (fsync'd: survives power loss) or
+    /// `normal` (reached the OS: survives a crash of the process). Default `full`.
+    pub sqlite_durability: String,
 }
 
 impl Default for Config {
@@ -329,6 +332,7 @@ impl Default for Config {
             fb_verify_token: None,
             graph_api_url: None,
             graph_rate_per_page: None,
+            sqlite_durability: "full".to_owned(),
         }
     }
 }
@@ -377,6 +381,12 @@ impl Config {
 
     /// Rules that span fields or depend on the environment.
     fn check(&self) -> Result<(), ConfigError> {
+        if !matches!(self.sqlite_durability.as_str(), "full" | "normal") {
+            return Err(ConfigError::new(
+                "FANORDER_SQLITE_DURABILITY",
+                "must be full (fsync each commit: survives power loss) or normal (survives a crash of the process)",
+            ));
+        }
         if self.body_limit < 1024 {
             return Err(ConfigError::new(
                 "FANORDER_BODY_LIMIT",
@@ -564,6 +574,10 @@ mod tests {
             assert_eq!(
                 load_err(jail, "FANORDER_STORE", "dynamodb:a").variable,
                 "FANORDER_STORE"
+            );
+            assert_eq!(
+                load_err(jail, "FANORDER_SQLITE_DURABILITY", "sometimes").variable,
+                "FANORDER_SQLITE_DURABILITY"
             );
             Ok(())
         });

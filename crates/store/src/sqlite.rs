@@ -1,4 +1,5 @@
-//! The embedded adapter: one SQLite file in WAL mode, fsync on every commit.
+//! The embedded adapter: one SQLite file in WAL mode, fsync on every commit (or, by choice,
+//! only at checkpoints: [`Durability`]).
 //!
 //! All writes go to one writer thread that owns the write connection. It takes every request
 //! waiting in its queue, runs each in its own savepoint inside one transaction, commits once
@@ -39,6 +40,33 @@ pub struct SqliteOptions {
     pub sweep_every: Duration,
     /// The most write requests committed together.
     pub max_group: usize,
+    /// When a commit is durable; see [`Durability`].
+    pub durability: Durability,
+}
+
+/// When a write counts as done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// After an fsync of the write-ahead log (SQLite `synchronous = FULL`): survives a crash of
+    /// the process and of the machine (power loss). One fsync per group of writes.
+    #[default]
+    Full,
+    /// After the write reached the operating system (`synchronous = NORMAL` in WAL mode, fsync
+    /// at checkpoints): survives a crash or kill of the process, not a power loss of the machine,
+    /// which may lose the last moments of writes. Several times the write rate on a slow disk.
+    Normal,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "full" => Ok(Self::Full),
+            "normal" => Ok(Self::Normal),
+            other => Err(format!("expected full or normal, got `{other}`")),
+        }
+    }
 }
 
 impl Default for SqliteOptions {
@@ -48,6 +76,7 @@ impl Default for SqliteOptions {
             readers: cores.clamp(2, 8),
             sweep_every: Duration::from_secs(60),
             max_group: 512,
+            durability: Durability::Full,
         }
     }
 }
@@ -141,13 +170,17 @@ impl Sqlite {
         }
         let schema = TableSchema::load();
         let mut write_conn = Connection::open(&path).map_err(unavailable)?;
+        let synchronous = match options.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
         write_conn
-            .execute_batch(
+            .execute_batch(&format!(
                 "PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = FULL;
+                 PRAGMA synchronous = {synchronous};
                  PRAGMA busy_timeout = 10000;
-                 PRAGMA cache_size = -32000;",
-            )
+                 PRAGMA cache_size = -32000;"
+            ))
             .map_err(unavailable)?;
         write_conn.execute_batch(SCHEMA_SQL).map_err(unavailable)?;
         // Nothing else writes with this connection; make sure the first group does not wait.

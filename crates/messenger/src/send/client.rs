@@ -205,6 +205,20 @@ pub enum SendError {
 }
 
 impl SendError {
+    /// A short stable name, for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SendError::OutsideWindow => "outside_window",
+            SendError::UserUnavailable => "user_unavailable",
+            SendError::BadToken => "bad_token",
+            SendError::RateLimited => "rate_limited",
+            SendError::Temporary => "temporary",
+            SendError::Rejected { .. } => "rejected",
+            SendError::Network(_) => "network",
+            SendError::BadResponse(_) => "bad_response",
+        }
+    }
+
     /// True for the errors a later attempt may not get.
     pub fn is_retryable(&self) -> bool {
         matches!(
