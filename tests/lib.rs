@@ -147,6 +147,10 @@ impl TestApp {
             },
             // Deactivations reach access tokens after this long; short so tests need not wait.
             auth_cache_ttl: fanorder_platform::config::HumanDuration(Duration::from_millis(300)),
+            // Tests make many requests from one address and one restaurant; the limits have
+            // tests of their own that turn them on.
+            tenant_rate_per_second: 0,
+            public_rate_per_minute: 0,
             ..Config::default()
         };
         configure(&mut config);
@@ -176,6 +180,14 @@ impl TestApp {
             _table: test_table,
             _server: server,
         })
+    }
+
+    /// The store this app runs on (to start another app like it).
+    pub fn store(&self) -> StoreKind {
+        match self.state.config.store {
+            StoreUrl::Sqlite(_) => StoreKind::Sqlite,
+            StoreUrl::Dynamodb(_) => StoreKind::Dynamodb,
+        }
     }
 
     /// The mock payment provider of the app (to sign payment notifications).

@@ -11,6 +11,7 @@ mod dashboard;
 mod events;
 mod health;
 mod isolation;
+mod limits;
 mod locations;
 mod menus;
 mod messenger;

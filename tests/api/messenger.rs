@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use fanorder_blackbox::{Act, Restaurant, TestApp, button, eventually, said, secrets};
 use fanorder_messenger::testing::{FakeGraph, Reply as GraphReply};
-use fanorder_platform::{StoreUrl, TenantId};
+use fanorder_platform::TenantId;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -696,13 +696,6 @@ async fn talking_to_a_person_silences_the_bot_until_it_is_released(app: TestApp)
     .assert_problem(404, "not_found");
 }
 
-fn store_of(app: &TestApp) -> fanorder_blackbox::Store {
-    match app.state.config.store {
-        StoreUrl::Sqlite(_) => fanorder_blackbox::Store::Sqlite,
-        StoreUrl::Dynamodb(_) => fanorder_blackbox::Store::Dynamodb,
-    }
-}
-
 /// An app whose Send API client talks to `graph`.
 async fn app_with_graph(store: fanorder_blackbox::Store, graph: &FakeGraph) -> Option<TestApp> {
     let url = graph.base_url();
@@ -714,7 +707,7 @@ async fn app_with_graph(store: fanorder_blackbox::Store, graph: &FakeGraph) -> O
 
 async fn a_page_with_a_token_sends_through_the_graph_api(app: TestApp) {
     let graph = FakeGraph::start().await.unwrap();
-    let store = store_of(&app);
+    let store = app.store();
     drop(app);
     let Some(app) = app_with_graph(store, &graph).await else {
         return;
@@ -792,7 +785,7 @@ async fn a_page_with_a_token_sends_through_the_graph_api(app: TestApp) {
 
 async fn a_refused_token_marks_the_page_and_the_message_failed(app: TestApp) {
     let graph = FakeGraph::start().await.unwrap();
-    let store = store_of(&app);
+    let store = app.store();
     drop(app);
     let Some(app) = app_with_graph(store, &graph).await else {
         return;
@@ -833,7 +826,7 @@ async fn a_refused_token_marks_the_page_and_the_message_failed(app: TestApp) {
 
 async fn updates_after_a_day_carry_the_post_purchase_tag(app: TestApp) {
     let graph = FakeGraph::start().await.unwrap();
-    let store = store_of(&app);
+    let store = app.store();
     drop(app);
     let Some(app) = app_with_graph(store, &graph).await else {
         return;

@@ -66,6 +66,8 @@ impl AppState {
         let auth = Auth {
             keys: Arc::new(keys),
             status: Arc::new(StoreAccounts::new(table.clone(), config.auth_cache_ttl.0)),
+            tenant_rate: rate(config.tenant_rate_per_second, config.tenant_rate_burst)
+                .map(|(rate, burst)| fanorder_platform::limits::RateLimiter::new(rate, burst)),
         };
         let mock = MockProvider::new(&secrets.derive("payments/mock"));
         let tokens = TokenBox::new(&secrets.derive("page-token"));
@@ -123,6 +125,12 @@ impl AppState {
     }
 }
 
+/// A rate and a burst, or `None` when the rate is 0 (no limit); the burst is at least 1.
+pub fn rate(rate: u32, burst: u32) -> Option<(std::num::NonZeroU32, std::num::NonZeroU32)> {
+    let rate = std::num::NonZeroU32::new(rate)?;
+    Some((rate, std::num::NonZeroU32::new(burst).unwrap_or(rate)))
+}
+
 /// Opens the store the configuration names, with cursors signed by a key derived from the
 /// secrets.
 pub async fn open_table(config: &Config, secrets: &Secrets, clock: Clock) -> StoreResult<Table> {
@@ -145,6 +153,11 @@ pub async fn open_table(config: &Config, secrets: &Secrets, clock: Clock) -> Sto
 /// The whole HTTP application.
 pub fn build_router(state: AppState) -> Router {
     let limits = middleware::Limits {
+        public_rate: rate(
+            state.config.public_rate_per_minute,
+            state.config.public_rate_burst,
+        )
+        .map(|(rate, burst)| fanorder_platform::limits::RateLimiter::per_minute(rate, burst)),
         body: state.config.body_limit,
         webhook_body: fanorder_pages::intake::MAX_BODY,
         timeout: state.config.request_timeout.0,

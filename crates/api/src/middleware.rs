@@ -24,9 +24,12 @@ use tower_http::trace::TraceLayer;
 /// The header carrying the request id, in and out.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// Size and time limits.
-#[derive(Debug, Clone, Copy)]
+/// Size, time and rate limits.
+#[derive(Debug, Clone)]
 pub struct Limits {
+    /// Budget per client address for the public routes that create or open sessions (sign-up,
+    /// login, refresh, customer registration); none: unlimited.
+    pub public_rate: Option<fanorder_platform::limits::RateLimiter>,
     /// The largest body accepted, in bytes.
     pub body: usize,
     /// The largest body accepted under `/webhooks/` (Facebook batches up to 1000 events).
@@ -63,6 +66,10 @@ pub fn wrap<S: Clone + Send + Sync + 'static>(routes: Router<S>, limits: Limits)
                     StatusCode::SERVICE_UNAVAILABLE,
                     limits.timeout,
                 ))
+                .layer(middleware::from_fn(move |req: Request, next: Next| {
+                    let public_rate = limits.public_rate.clone();
+                    limit_public(public_rate, req, next)
+                }))
                 .layer(middleware::from_fn(move |req: Request, next| {
                     let limit = if req.uri().path().starts_with("/webhooks/") {
                         limits.webhook_body.max(limits.body)
@@ -134,6 +141,40 @@ async fn no_route(request: Request) -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
+}
+
+/// The public routes that create accounts or sessions: what a script from one address would
+/// hammer.
+const PUBLIC_LIMITED: [&str; 4] = [
+    "/v1/tenants",
+    "/v1/auth/login",
+    "/v1/auth/refresh",
+    "/v1/customers",
+];
+
+/// 429 with `Retry-After` once an address spent its budget on the public routes.
+async fn limit_public(
+    rate: Option<fanorder_platform::limits::RateLimiter>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(rate) = rate
+        && request.method() == http::Method::POST
+        && PUBLIC_LIMITED.contains(&request.uri().path())
+    {
+        let (mut parts, body) = request.into_parts();
+        let addr = match <fanorder_platform::limits::ClientAddr as axum::extract::FromRequestParts<()>>::from_request_parts(&mut parts, &())
+            .await
+        {
+            Ok(addr) => addr.0,
+            Err(never) => match never {},
+        };
+        if let Err(retry_after) = rate.check(&addr) {
+            return ApiError::RateLimited { retry_after }.into_response();
+        }
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    next.run(request).await
 }
 
 /// The largest oversized body still read to the end before the 413 (see [`limit_body`]).
@@ -246,6 +287,7 @@ mod tests {
                 "/echo",
                 post(|body: Bytes| async move { body.len().to_string() }),
             )
+            .route("/v1/auth/login", post(|| async { "ok" }))
             .route(
                 "/webhooks/echo",
                 post(|body: Bytes| async move { body.len().to_string() }),
@@ -269,6 +311,10 @@ mod tests {
         wrap(
             routes,
             Limits {
+                public_rate: Some(fanorder_platform::limits::RateLimiter::per_minute(
+                    std::num::NonZeroU32::new(60).unwrap(),
+                    std::num::NonZeroU32::new(2).unwrap(),
+                )),
                 body: 1024,
                 webhook_body: 2048,
                 timeout,
@@ -293,6 +339,28 @@ mod tests {
             .unwrap();
         let response = app(Duration::from_secs(5)).oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn public_routes_are_limited_per_address_with_retry_after() {
+        let app = app(Duration::from_secs(5));
+        let login = || {
+            http::Request::post("/v1/auth/login")
+                .body(Body::empty())
+                .unwrap()
+        };
+        for _ in 0..2 {
+            let ok = app.clone().oneshot(login()).await.unwrap();
+            assert_eq!(ok.status(), StatusCode::OK);
+        }
+        let limited = app.clone().oneshot(login()).await.unwrap();
+        assert!(limited.headers().contains_key(header::RETRY_AFTER));
+        let (status, body) = problem(limited).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(body["code"], "rate_limited");
+        // Other routes are not counted.
+        let other = http::Request::post("/echo").body(Body::empty()).unwrap();
+        assert_eq!(app.oneshot(other).await.unwrap().status(), StatusCode::OK);
     }
 
     #[tokio::test]

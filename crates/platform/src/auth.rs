@@ -248,6 +248,8 @@ pub struct Auth {
     pub keys: Arc<TokenKeys>,
     /// The account status check.
     pub status: Arc<dyn AccountStatus>,
+    /// Each restaurant's request budget (none: unlimited).
+    pub tenant_rate: Option<crate::limits::RateLimiter>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -361,6 +363,12 @@ where
             role: claims.role,
         };
         tracing::Span::current().record("tenant_id", tracing::field::display(&caller.tenant));
+        // After the signature check, so nobody can spend another restaurant's budget.
+        if let Some(rate) = &auth.tenant_rate
+            && let Err(retry_after) = rate.check(&caller.tenant.to_string())
+        {
+            return Err(ApiError::RateLimited { retry_after });
+        }
         if !R::ALLOWED.contains(&caller.role) {
             return Err(ApiError::Forbidden(format!(
                 "the {} role may not do this",

@@ -304,6 +304,15 @@ pub struct Config {
     /// On the embedded store, when a write is done: `full` (fsync'd: survives power loss) or
     /// `normal` (reached the OS: survives a crash of the process). Default `full`.
     pub sqlite_durability: String,
+    /// Requests per second one restaurant's tokens may make, on average (0: no limit).
+    pub tenant_rate_per_second: u32,
+    /// How many of them may come at once.
+    pub tenant_rate_burst: u32,
+    /// Sign-ups, logins, refreshes and customer registrations per minute from one client
+    /// address, on average (0: no limit).
+    pub public_rate_per_minute: u32,
+    /// How many of them may come at once.
+    pub public_rate_burst: u32,
 }
 
 impl Default for Config {
@@ -333,6 +342,10 @@ impl Default for Config {
             graph_api_url: None,
             graph_rate_per_page: None,
             sqlite_durability: "full".to_owned(),
+            tenant_rate_per_second: 100,
+            tenant_rate_burst: 200,
+            public_rate_per_minute: 60,
+            public_rate_burst: 30,
         }
     }
 }

@@ -102,6 +102,64 @@ mod tests {
     }
 }
 
+/// A request budget per key (a restaurant, a client address): a token bucket refilled at a
+/// steady rate with room for a burst (GCRA, from `governor`). In memory, per process: on
+/// Lambda each instance keeps its own budget, which still caps what one tenant can make one
+/// instance do.
+#[derive(Clone)]
+pub struct RateLimiter {
+    limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    checks: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter").finish_non_exhaustive()
+    }
+}
+
+impl RateLimiter {
+    /// `per_second` requests each second on average, and up to `burst` at once.
+    pub fn new(per_second: std::num::NonZeroU32, burst: std::num::NonZeroU32) -> Self {
+        let quota = governor::Quota::per_second(per_second).allow_burst(burst);
+        Self {
+            limiter: Arc::new(governor::RateLimiter::keyed(quota)),
+            checks: Arc::default(),
+        }
+    }
+
+    /// `per_minute` requests each minute on average, and up to `burst` at once.
+    pub fn per_minute(per_minute: std::num::NonZeroU32, burst: std::num::NonZeroU32) -> Self {
+        let quota = governor::Quota::per_minute(per_minute).allow_burst(burst);
+        Self {
+            limiter: Arc::new(governor::RateLimiter::keyed(quota)),
+            checks: Arc::default(),
+        }
+    }
+
+    /// Takes one request from the key's budget, or `Err(retry_after)` when it is spent.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        // Forget keys that are back to a full budget now and then, so many distinct keys (a
+        // scan from many addresses) cannot grow memory without end.
+        if self
+            .checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .is_multiple_of(10_000)
+        {
+            self.limiter.retain_recent();
+        }
+        self.limiter
+            .check_key(&key.to_owned())
+            .map_err(|not_until| {
+                not_until
+                    .wait_time_from(governor::clock::Clock::now(
+                        &governor::clock::DefaultClock::default(),
+                    ))
+                    .max(Duration::from_millis(1))
+            })
+    }
+}
+
 /// The failed-login budgets: per restaurant and email (guessing one account's password) and per
 /// client address (spraying many accounts).
 #[derive(Clone, Debug)]
