@@ -361,6 +361,8 @@ where
             role: claims.role,
         };
         tracing::Span::current().record("tenant_id", tracing::field::display(&caller.tenant));
+        // From here on the request acts for the token's tenant (and for no other).
+        crate::tenancy::act_for(caller.tenant)?;
         if !R::ALLOWED.contains(&caller.role) {
             return Err(ApiError::Forbidden(format!(
                 "the {} role may not do this",
