@@ -10,6 +10,7 @@ mod customers;
 mod events;
 mod health;
 mod isolation;
+mod lambda;
 mod locations;
 mod menus;
 mod messenger;

@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod health;
+pub mod lambda;
 pub mod middleware;
 pub mod openapi;
 pub mod simulate;
