@@ -8,11 +8,14 @@ use std::time::Duration;
 use fanorder_api::{AppState, build_router};
 use fanorder_platform::auth::TokenKeys;
 use fanorder_platform::{Clock, Config, Secret, Secrets, StoreUrl};
-use fanorder_store::testing::{self, StoreKind, TestTable};
+use fanorder_store::testing::{self, StoreKind, TestTable, fence};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 pub use fanorder_store::testing::StoreKind as Store;
+
+/// What the api function's own role reaches (infra/cdk/lib/access.ts `API_PLATFORM_PARTITIONS`).
+pub const API_OWN_PARTITIONS: [&str; 3] = ["SLUG#*", "PLATFORM", "PING"];
 
 /// The master secret of every test app (so tests can forge and check tokens).
 pub const MASTER_SECRET: [u8; 32] = [7u8; 32];
@@ -188,6 +191,89 @@ impl TestApp {
             StoreUrl::Sqlite(_) => StoreKind::Sqlite,
             StoreUrl::Dynamodb(_) => StoreKind::Dynamodb,
         }
+    }
+
+    /// The application as the Lambda functions run it: stream delivery (nothing in the pending
+    /// indexes) and no in-process workers, so new outbox and inbox items wait for a test to hand
+    /// them to the stream processor. With `fenced` (DynamoDB only) the table goes through
+    /// tenant-scoped sessions checked by [`fence::Fence`], the stand-in for the IAM policies of
+    /// infra/cdk, as the api function does on AWS.
+    pub async fn spawn_lambda(
+        store: StoreKind,
+        fenced: bool,
+    ) -> Option<(TestApp, Option<fence::Fence>)> {
+        let secrets = Secrets::new(Secret::new(MASTER_SECRET.to_vec()));
+        let clock = Clock::system();
+        let (test_table, fence) = if fenced {
+            assert_eq!(
+                store,
+                StoreKind::Dynamodb,
+                "the fence emulates IAM on DynamoDB"
+            );
+            if !testing::dynamodb_available() {
+                return None;
+            }
+            let fence = fence::Fence::new(
+                fanorder_store::dynamodb::client().await,
+                &API_OWN_PARTITIONS,
+            );
+            let dynamo = fanorder_store::dynamodb::Dynamo::new(
+                fence.own_client(),
+                format!("test-{}", fanorder_platform::id::new_ulid()),
+            )
+            .with_sessions(fence.sessions());
+            dynamo.migrate().await.expect("migrate");
+            let table = fanorder_store::Table::new(
+                std::sync::Arc::new(dynamo),
+                &secrets.derive("cursor"),
+                clock.clone(),
+            );
+            let test_table = TestTable {
+                table,
+                sqlite: None,
+                dir: None,
+            };
+            (test_table, Some(fence))
+        } else {
+            let table = testing::table(store, clock.clone(), &secrets.derive("cursor"), None)
+                .await
+                .expect("test store")?;
+            (table, None)
+        };
+        let config = Config {
+            auth_cache_ttl: fanorder_platform::config::HumanDuration(Duration::from_millis(300)),
+            ..Config::default()
+        };
+        let state = AppState::with_delivery(
+            test_table.table.clone(),
+            config,
+            &secrets,
+            clock,
+            fanorder_events::Delivery::Stream,
+        )
+        .expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app =
+            fanorder_api::lambda::http::app(state.clone(), fanorder_api::lambda::http::Routes::Api)
+                .into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let app = TestApp {
+            addr,
+            http,
+            state,
+            _table: test_table,
+            _server: server,
+        };
+        Some((app, fence))
     }
 
     /// The mock payment provider of the app (to sign payment notifications).

@@ -11,6 +11,7 @@ mod dashboard;
 mod events;
 mod health;
 mod isolation;
+mod lambda;
 mod limits;
 mod locations;
 mod menus;

@@ -49,12 +49,26 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state over an opened table.
+    /// The state over an opened table, for one process that runs its own workers: events and
+    /// inbound messages wait in the pending indexes for them (`fanorder serve`).
     pub fn new(
         table: Table,
         config: Config,
         secrets: &Secrets,
         clock: Clock,
+    ) -> Result<Self, ApiError> {
+        Self::with_delivery(table, config, secrets, clock, Delivery::Poll)
+    }
+
+    /// The state with the given delivery: [`Delivery::Stream`] on Lambda, where the table's
+    /// stream hands new outbox and inbox items to the stream processor, so nothing is written
+    /// to the pending indexes.
+    pub fn with_delivery(
+        table: Table,
+        config: Config,
+        secrets: &Secrets,
+        clock: Clock,
+        delivery: Delivery,
     ) -> Result<Self, ApiError> {
         let keys = TokenKeys::new(
             &secrets.jwt_keys,
@@ -82,7 +96,7 @@ impl AppState {
         let intake = Intake::new(
             secrets.fb_app_secret.expose(),
             &secrets.fb_verify_token,
-            true,
+            delivery == Delivery::Poll,
         );
         Ok(Self {
             table,
@@ -91,7 +105,7 @@ impl AppState {
             auth,
             passwords: Passwords::for_this_machine()?,
             login_limits: LoginLimits::default(),
-            outbox: Outbox::new(Delivery::Poll),
+            outbox: Outbox::new(delivery),
             payments: Payments::new(vec![Arc::new(mock)]),
             feed: Feed::new(1024),
             tokens,

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod dashboard;
 pub mod demo;
 pub mod health;
+pub mod lambda;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

@@ -1,6 +1,7 @@
 //! The middleware every request passes through, outermost first: a request id, a trace span,
-//! panic capture, the problem+json shape for errors from lower layers, a time limit, and a
-//! body-size limit. Unknown paths and methods answer 404/405 as problem+json.
+//! panic capture, the problem+json shape for errors from lower layers, a time limit, a
+//! body-size limit, and the request's tenant slot (`fanorder_platform::tenancy`). Unknown paths
+//! and methods answer 404/405 as problem+json.
 
 use std::time::Duration;
 
@@ -77,6 +78,12 @@ pub fn wrap<S: Clone + Send + Sync + 'static>(routes: Router<S>, limits: Limits)
                         limits.body
                     };
                     limit_body(limit, req, next)
+                }))
+                // Filled once by whatever learns the tenant from a credential (the bearer
+                // token's extractor, a refresh token, the slug at login); on AWS it picks the
+                // tenant-scoped DynamoDB credentials.
+                .layer(middleware::from_fn(|req: Request, next: Next| {
+                    fanorder_platform::tenancy::request(next.run(req))
                 })),
         )
 }

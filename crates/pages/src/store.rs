@@ -1,6 +1,7 @@
 //! The pages crate's items in the one table. Keys are built here and nowhere else, each next to
 //! the access pattern it serves.
 
+use fanorder_platform::tenancy::{self, Scope};
 use fanorder_platform::{ApiError, Page as PageOf, TenantId};
 use fanorder_store::{
     Change, Cond, Delete, Item, Key, Put, Query, StoreError, Table, TxOp, Update, Value, from_item,
@@ -79,7 +80,9 @@ pub async fn connect(table: &Table, tenant: &TenantId, page: &Page) -> Result<()
             cond: Some(Cond::NotExists),
         }),
     ];
-    match table.transact(ops).await {
+    // The route is a platform item: on AWS this session may write exactly this page's route.
+    let scope = Scope::tenant(*tenant).with_page(&page.page_id);
+    match tenancy::within(scope, table.transact(ops)).await {
         Ok(()) => Ok(()),
         Err(StoreError::TransactionCanceled { .. }) => Err(ApiError::conflict(
             "page_taken",
@@ -172,7 +175,8 @@ pub async fn disconnect(table: &Table, tenant: &TenantId, page_id: &str) -> Resu
             cond: Some(Cond::eq("tenant", s(tenant.to_string()))),
         }),
     ];
-    match table.transact(ops).await {
+    let scope = Scope::tenant(*tenant).with_page(page_id);
+    match tenancy::within(scope, table.transact(ops)).await {
         Ok(()) => Ok(()),
         Err(StoreError::TransactionCanceled { .. }) => Err(ApiError::NotFound("page")),
         Err(err) => Err(err.into()),

@@ -369,6 +369,8 @@ where
         {
             return Err(ApiError::RateLimited { retry_after });
         }
+        // From here on the request acts for the token's tenant (and for no other).
+        crate::tenancy::act_for(caller.tenant)?;
         if !R::ALLOWED.contains(&caller.role) {
             return Err(ApiError::Forbidden(format!(
                 "the {} role may not do this",

@@ -17,6 +17,15 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The prefix of every environment variable we read.
 pub const ENV_PREFIX: &str = "FANORDER_";
 
+/// The settings a secrets document may carry (see [`Config::load_with_secrets`]).
+pub const SECRET_KEYS: [&str; 5] = [
+    "secret_key",
+    "jwt_keys",
+    "jwt_signing_kid",
+    "fb_app_secret",
+    "fb_verify_token",
+];
+
 /// Where the process runs: development allows generated secrets, production demands them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -373,6 +382,19 @@ impl ConfigError {
 impl Config {
     /// Loads from the process environment and the file `FANORDER_CONFIG` names, if any.
     pub fn load() -> Result<Self, ConfigError> {
+        Self::load_with_secrets(serde_json::Map::new())
+    }
+
+    /// Like [`Config::load`], with a document of secret settings (`secret_key`, `jwt_keys`,
+    /// `jwt_signing_kid`, `fb_app_secret`, `fb_verify_token`; on Lambda the JSON of the Secrets
+    /// Manager secret) between the file and the environment. Other keys are ignored.
+    pub fn load_with_secrets(
+        secrets: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, ConfigError> {
+        let secrets: serde_json::Map<String, serde_json::Value> = secrets
+            .into_iter()
+            .filter(|(key, _)| SECRET_KEYS.contains(&key.as_str()))
+            .collect();
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Ok(path) = std::env::var("FANORDER_CONFIG") {
             let path = Path::new(&path);
@@ -385,6 +407,7 @@ impl Config {
             figment = figment.merge(Toml::file(path));
         }
         let config: Config = figment
+            .merge(Serialized::defaults(secrets))
             .merge(Env::prefixed(ENV_PREFIX).ignore(&["CONFIG"]))
             .extract()
             .map_err(describe)?;
@@ -624,6 +647,44 @@ mod tests {
                 Config::load().unwrap_err().variable,
                 "FANORDER_JWT_SIGNING_KID"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_secrets_document_fills_the_secrets_and_the_environment_wins() {
+        Jail::expect_with(|jail| {
+            jail.set_env("FANORDER_ENV", "production");
+            let key = Secret::random(32).to_base64();
+            let doc = |extra: serde_json::Value| {
+                let mut doc = serde_json::json!({
+                    "secret_key": key,
+                    "jwt_keys": format!("k1:{}", Secret::random(32).to_base64()),
+                    "fb_app_secret": "app-secret",
+                    "unrelated": "ignored",
+                });
+                if let (Some(doc), Some(extra)) = (doc.as_object_mut(), extra.as_object()) {
+                    doc.extend(extra.clone());
+                }
+                doc.as_object().cloned().unwrap_or_default()
+            };
+            let err = Config::load_with_secrets(doc(serde_json::json!({}))).unwrap_err();
+            assert_eq!(err.variable, "FANORDER_FB_VERIFY_TOKEN");
+            let config =
+                Config::load_with_secrets(doc(serde_json::json!({"fb_verify_token": "v"})))
+                    .unwrap();
+            assert_eq!(config.fb_app_secret.as_deref(), Some("app-secret"));
+            assert_eq!(config.secret_key.unwrap().0.to_base64(), key);
+            jail.set_env("FANORDER_FB_APP_SECRET", "from-env");
+            let config =
+                Config::load_with_secrets(doc(serde_json::json!({"fb_verify_token": "v"})))
+                    .unwrap();
+            assert_eq!(config.fb_app_secret.as_deref(), Some("from-env"));
+            let err = Config::load_with_secrets(doc(
+                serde_json::json!({"fb_verify_token": "v", "secret_key": "c2hvcnQ="}),
+            ))
+            .unwrap_err();
+            assert_eq!(err.variable, "FANORDER_SECRET_KEY");
             Ok(())
         });
     }

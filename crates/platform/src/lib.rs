@@ -15,6 +15,7 @@ pub mod page;
 pub mod password;
 pub mod secrets;
 pub mod telemetry;
+pub mod tenancy;
 pub mod text;
 
 pub use auth::{Auth, Caller, Require, Role};

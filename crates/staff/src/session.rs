@@ -5,6 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fanorder_platform::auth::{Auth, Caller, TokenKeys};
+use fanorder_platform::tenancy;
 use fanorder_platform::{ApiError, Role, Secret, TenantId};
 use fanorder_store::Table;
 use jiff::{SignedDuration, Timestamp};
@@ -111,6 +112,8 @@ pub async fn refresh(
     now: Timestamp,
 ) -> Result<(Tokens, Caller), ApiError> {
     let token = RefreshToken::parse(text).ok_or_else(refused)?;
+    // The refresh token is the credential: the request acts for its tenant (and no other).
+    tenancy::act_for(token.tenant)?;
     let session = store::session(table, &token.tenant, &token.session)
         .await?
         .ok_or_else(refused)?;
@@ -179,6 +182,7 @@ pub async fn refresh(
 /// Ends the session a refresh token belongs to. Idempotent: logging out twice is fine.
 pub async fn logout(table: &Table, text: &str) -> Result<(), ApiError> {
     let token = RefreshToken::parse(text).ok_or_else(refused)?;
+    tenancy::act_for(token.tenant)?;
     let Some(session) = store::session(table, &token.tenant, &token.session).await? else {
         return Err(refused());
     };

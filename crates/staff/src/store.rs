@@ -1,6 +1,7 @@
 //! The staff crate's items in the one table. Keys are built here and nowhere else, each next to
 //! the access pattern it serves.
 
+use fanorder_platform::tenancy::{self, Scope};
 use fanorder_platform::{ApiError, Email, Page, Role, Slug, TenantId};
 use fanorder_store::{
     Change, Check, CmpOp, Cond, Item, Key, Put, Query, StoreError, Table, TxOp, Update, from_item,
@@ -146,7 +147,12 @@ pub async fn create_tenant(
         session_put(table, &tenant.id, session)?,
     ];
     let ops = ops.into_iter().chain(events).collect();
-    match table.transact(ops).await {
+    // The one transaction that writes the slug guard and the directory beside the new tenant's
+    // items: on AWS its session may claim exactly this slug (docs/tenancy.md).
+    let scope = Scope::tenant(tenant.id)
+        .with_slug(tenant.slug.to_string())
+        .with_directory();
+    match tenancy::within(scope, table.transact(ops)).await {
         Ok(()) => Ok(()),
         Err(StoreError::TransactionCanceled { failures })
             if failures.iter().any(|f| f.index == 1) =>
@@ -171,7 +177,8 @@ pub async fn tenant(table: &Table, id: &TenantId) -> Result<Option<Tenant>, ApiE
         .map_err(stored)
 }
 
-/// The tenant owning a slug, if any.
+/// The tenant owning a slug, if any. A request that looks a restaurant up by its slug (login,
+/// customer registration) acts for that restaurant from here on.
 pub async fn tenant_by_slug(table: &Table, slug: &Slug) -> Result<Option<Tenant>, ApiError> {
     let Some(guard) = table.get(&slug_key(slug)).await.map_err(stored)? else {
         return Ok(None);
@@ -182,6 +189,7 @@ pub async fn tenant_by_slug(table: &Table, slug: &Slug) -> Result<Option<Tenant>
     let Ok(id) = id.parse::<TenantId>() else {
         return Ok(None);
     };
+    tenancy::act_for(id)?;
     tenant(table, &id).await
 }
 
@@ -208,7 +216,8 @@ pub async fn update_tenant(
         changes: vec![Change::Set("name".into(), s(&tenant.name))],
         cond: Some(Cond::Exists),
     });
-    match table.transact(vec![profile, directory]).await {
+    let scope = Scope::tenant(tenant.id).with_directory();
+    match tenancy::within(scope, table.transact(vec![profile, directory])).await {
         Ok(()) => Ok(()),
         Err(StoreError::TransactionCanceled { .. }) => {
             Err(version_conflict("the restaurant profile"))

@@ -27,7 +27,9 @@ use crate::model::{
     TxFailure, TxOp, Update,
 };
 use crate::schema::TableSchema;
+use crate::sessions::Sessions;
 use crate::table::Backend;
+use fanorder_platform::tenancy;
 
 type Av = ddb::AttributeValue;
 type AvMap = HashMap<String, Av>;
@@ -35,6 +37,7 @@ type AvMap = HashMap<String, Av>;
 /// The DynamoDB store.
 pub struct Dynamo {
     client: Client,
+    sessions: Option<Sessions>,
     table: String,
     schema: &'static TableSchema,
     capacity: Mutex<Capacity>,
@@ -68,6 +71,7 @@ impl Dynamo {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
+            sessions: None,
             table: table.into(),
             schema: TableSchema::load(),
             capacity: Mutex::new(Capacity::default()),
@@ -79,9 +83,25 @@ impl Dynamo {
         Self::new(client().await, table)
     }
 
+    /// Talks to DynamoDB with tenant-scoped credentials from `sessions` for work that acts for
+    /// a tenant ([`fanorder_platform::tenancy`]); work that acts for nobody keeps `client`'s.
+    pub fn with_sessions(mut self, sessions: Sessions) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
     /// The table name.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The client for the running work: the scope's tenant session when sessions are
+    /// configured and the work acts for a tenant, the process's own client otherwise.
+    async fn scoped(&self) -> Client {
+        match (&self.sessions, tenancy::current()) {
+            (Some(sessions), Some(scope)) => sessions.client(&scope).await,
+            _ => self.client.clone(),
+        }
     }
 
     fn meter(&self, consumed: Option<&ConsumedCapacity>, write: bool) {
@@ -338,7 +358,8 @@ impl Dynamo {
         let mut expr = Expr::new(self.schema);
         let condition = expr.expired(now);
         let result = self
-            .client
+            .scoped()
+            .await
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(self.key_map(key)))
@@ -370,7 +391,8 @@ impl Dynamo {
         let update_expression = expr.changes(&update.changes);
         let condition = expr.guarded_update(update.cond.as_ref(), now);
         let result = self
-            .client
+            .scoped()
+            .await
             .update_item()
             .table_name(&self.table)
             .set_key(Some(self.key_map(&update.key)))
@@ -473,7 +495,8 @@ impl Dynamo {
             .map(|op| self.tx_item(op, now))
             .collect::<StoreResult<Vec<_>>>()?;
         let result = self
-            .client
+            .scoped()
+            .await
             .transact_write_items()
             .set_transact_items(Some(items))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
@@ -778,7 +801,8 @@ fn cmp_op(op: CmpOp) -> &'static str {
 impl Backend for Dynamo {
     async fn get(&self, key: &Key, now: i64) -> StoreResult<Option<Item>> {
         let out = self
-            .client
+            .scoped()
+            .await
             .get_item()
             .table_name(&self.table)
             .set_key(Some(self.key_map(key)))
@@ -795,7 +819,8 @@ impl Backend for Dynamo {
         let mut expr = Expr::new(self.schema);
         let condition = put.cond.as_ref().map(|c| expr.guarded(c, now));
         let result = self
-            .client
+            .scoped()
+            .await
             .put_item()
             .table_name(&self.table)
             .set_item(Some(put.item.into()))
@@ -824,7 +849,8 @@ impl Backend for Dynamo {
         let mut expr = Expr::new(self.schema);
         let condition = delete.cond.as_ref().map(|c| expr.guarded(c, now));
         let result = self
-            .client
+            .scoped()
+            .await
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(self.key_map(&delete.key)))
@@ -934,7 +960,8 @@ impl Backend for Dynamo {
         loop {
             let want = fetch - items.len();
             let out = self
-                .client
+                .scoped()
+                .await
                 .query()
                 .table_name(&self.table)
                 .set_index_name(query.index.clone())

@@ -9,6 +9,7 @@ pub mod eval;
 mod http;
 pub mod model;
 pub mod schema;
+pub mod sessions;
 pub mod sqlite;
 pub mod table;
 

@@ -14,6 +14,14 @@
 
 /** The session tag that carries the tenant id when the API assumes the tenant access role. */
 export const TENANT_TAG = 'tenant';
+/** Session tag naming the one slug guard a signup session may claim. */
+export const SLUG_TAG = 'slug';
+/** Session tag naming the one page route a page connect/disconnect session may write. */
+export const PAGE_TAG = 'page';
+/** Session tag (value: the tenant id) that lets a session write the tenant directory (PLATFORM). */
+export const DIRECTORY_TAG = 'directory';
+/** Every session tag key the API may pass when assuming the tenant access role. */
+export const SESSION_TAG_KEYS = [TENANT_TAG, SLUG_TAG, PAGE_TAG, DIRECTORY_TAG];
 
 /** Partition-key patterns (IAM StringLike) a tenant session may reach: its own items and index keys. */
 export const TENANT_PARTITIONS = [`T#\${aws:PrincipalTag/${TENANT_TAG}}`, `T#\${aws:PrincipalTag/${TENANT_TAG}}#*`];
@@ -93,22 +101,58 @@ export const TABLE_GRANTS = {
   },
   /**
    * Late-order sweep: lists tenants from the PLATFORM partition, queries each tenant's PAID
-   * queue on gsi1, marks the order notified and writes an OUTBOX item in one transaction.
+   * queue on gsi1, marks the order notified and writes an OUTBOX item in one transaction
+   * (fanorder_orders::late::sweep). It reads no single item and checks no condition item, and it
+   * publishes nothing itself: the `order.late` event reaches SNS through the stream processor.
    */
   schedule: {
-    actions: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:Query',
-      'dynamodb:ConditionCheckItem',
-    ],
+    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     partitions: [...ALL_TENANT_PARTITIONS, 'PLATFORM'],
     indexes: ['gsi1'],
   },
 } as const satisfies Record<string, TableGrant>;
 
 export type GrantName = keyof typeof TABLE_GRANTS;
+
+/** A grant that only a session carrying `requiredTag` (or the tag its partition names) has. */
+export interface GuardGrant extends TableGrant {
+  readonly sid: string;
+  /** A session tag that must be present (StringLike `?*`), besides those the partitions name. */
+  readonly requiredTag?: string;
+}
+
+/**
+ * What the tenant access role may do outside the tenant's partitions, each only in a session
+ * tagged for it. Three API transactions write a platform item beside tenant items and must stay
+ * one transaction (one set of credentials): signup (the `SLUG#<slug>` guard and the directory
+ * entry with the new tenant's items), connecting or disconnecting a page (the `PAGE#<page>`
+ * route with `T#<tenant>/PAGE#<page>`), and a profile edit (the directory entry's name). The API
+ * assumes the role for those with the extra tags `slug=<slug>`, `page=<page id>` or
+ * `directory=<tenant>`, so such a session reaches exactly that slug guard or page route, and an
+ * ordinary tenant session (tag `tenant` only) reaches no platform item at all. IAM drops a
+ * statement whose policy variable names a tag the session lacks.
+ */
+export const TENANT_GUARD_GRANTS: readonly GuardGrant[] = [
+  {
+    sid: 'TenantSlugGuard',
+    actions: ['dynamodb:PutItem'],
+    partitions: [`SLUG#\${aws:PrincipalTag/${SLUG_TAG}}`],
+    indexes: 'none',
+  },
+  {
+    sid: 'TenantPageRoute',
+    actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    partitions: [`PAGE#\${aws:PrincipalTag/${PAGE_TAG}}`],
+    indexes: 'none',
+  },
+  {
+    sid: 'TenantDirectoryEntry',
+    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    partitions: ['PLATFORM'],
+    indexes: 'none',
+    requiredTag: DIRECTORY_TAG,
+  },
+];
 
 /** Actions on the table's stream needed by the event source mapping (stream processor only). */
 export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];

@@ -15,9 +15,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  SESSION_TAG_KEYS,
   STREAM_LIST_ACTIONS,
   STREAM_READ_ACTIONS,
   TABLE_GRANTS,
+  TENANT_GUARD_GRANTS,
   TENANT_TAG,
   type GrantName,
   type TableGrant,
@@ -189,11 +191,15 @@ export class FanorderStack extends Stack {
       assumedBy: new iam.ArnPrincipal(api.role.roleArn)
         .withConditions({
           StringLike: { [`aws:RequestTag/${TENANT_TAG}`]: '?*' },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': [TENANT_TAG] },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': SESSION_TAG_KEYS },
         })
         .withSessionTags(),
     });
     this.tenantAccessRole.addToPrincipalPolicy(tableStatement(this.table, 'TenantItems', TABLE_GRANTS.tenant));
+    // Signup, page connect/disconnect and profile edits: exactly the tagged platform item.
+    for (const guard of TENANT_GUARD_GRANTS) {
+      this.tenantAccessRole.addToPrincipalPolicy(tableStatement(this.table, guard.sid, guard, guard.requiredTag));
+    }
 
     api.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -209,16 +215,15 @@ export class FanorderStack extends Stack {
       this.functions[name].role.addToPrincipalPolicy(tableStatement(this.table, 'TableItems', TABLE_GRANTS[name]));
     }
 
-    // Publishing: the stream processor relays the outbox to the bus and notifies staff; the
-    // sweep notifies staff. Neither can publish anywhere else.
+    // Publishing: only the stream processor publishes (the outbox relay to the bus, staff
+    // notices to the topic). The sweep writes its order.late events to the outbox like every
+    // other change, so it needs no sns:Publish.
     stream.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'PutEventsOnBus', actions: ['events:PutEvents'], resources: [this.eventBus.eventBusArn] }),
     );
-    for (const f of [stream, schedule]) {
-      f.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ sid: 'PublishStaffTopic', actions: ['sns:Publish'], resources: [this.staffTopic.topicArn] }),
-      );
-    }
+    stream.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'PublishStaffTopic', actions: ['sns:Publish'], resources: [this.staffTopic.topicArn] }),
+    );
 
     // --- stream processor ------------------------------------------------------------------
     const streamArn = this.table.tableStreamArn!;
@@ -349,8 +354,16 @@ export class FanorderStack extends Stack {
   }
 }
 
-/** One statement: the grant's actions on the table (and indexes), fenced by LeadingKeys. */
-export function tableStatement(table: dynamodb.ITable, sid: string, grant: TableGrant): iam.PolicyStatement {
+/**
+ * One statement: the grant's actions on the table (and indexes), fenced by LeadingKeys; with
+ * `requiredTag`, only for sessions that carry that session tag.
+ */
+export function tableStatement(
+  table: dynamodb.ITable,
+  sid: string,
+  grant: TableGrant,
+  requiredTag?: string,
+): iam.PolicyStatement {
   const resources = [table.tableArn];
   if (grant.indexes === 'all') {
     resources.push(`${table.tableArn}/index/*`);
@@ -366,6 +379,7 @@ export function tableStatement(table: dynamodb.ITable, sid: string, grant: Table
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...grant.partitions] },
       // ...and the request must name one: ForAllValues alone is true for an empty set.
       Null: { 'dynamodb:LeadingKeys': 'false' },
+      ...(requiredTag ? { StringLike: { [`aws:PrincipalTag/${requiredTag}`]: '?*' } } : {}),
     },
   });
 }

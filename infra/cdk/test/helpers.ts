@@ -142,6 +142,12 @@ export function allows(s: Synthesized, role: string, req: TableRequest): boolean
 function conditionsHold(condition: Json, req: TableRequest): boolean {
   for (const [op, body] of Object.entries<Json>(condition)) {
     for (const [key, expected] of Object.entries<Json>(body)) {
+      const tag = key.match(/^aws:PrincipalTag\/(.+)$/)?.[1];
+      if (tag !== undefined) {
+        if (op !== 'StringLike' || expected !== '?*') throw new Error(`evaluator does not know ${op} ${key}`);
+        if (!(req.tags?.[tag] ?? '').length) return false;
+        continue;
+      }
       if (key !== 'dynamodb:LeadingKeys') throw new Error(`evaluator does not know condition key ${key}`);
       if (op === 'Null') {
         const present = req.leadingKeys.length > 0;

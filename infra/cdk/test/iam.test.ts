@@ -55,11 +55,11 @@ describe('IAM: least privilege and tenant isolation', () => {
       expect(statement.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'].length).toBeGreaterThan(0);
       expect(statement.Condition.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
     }
-    expect(seen).toBe(5); // tenant role + four functions
+    expect(seen).toBe(8); // tenant role (its items + three guards) + four functions
   });
 
   test('the tenant access role: LeadingKeys limited to T#<tenant tag> and T#<tenant tag>#*', () => {
-    const st = statementsOf(s, roleId(s, 'TenantAccessRole'));
+    const st = statementsOf(s, roleId(s, 'TenantAccessRole')).filter((x: Json) => x.Sid === 'TenantItems');
     expect(st).toHaveLength(1);
     expect(st[0].Condition['ForAllValues:StringLike']).toEqual({
       'dynamodb:LeadingKeys': ['T#${aws:PrincipalTag/tenant}', 'T#${aws:PrincipalTag/tenant}#*'],
@@ -76,7 +76,7 @@ describe('IAM: least privilege and tenant isolation', () => {
         Principal: { AWS: { 'Fn::GetAtt': [roleId(s, 'Api'), 'Arn'] } },
         Condition: {
           StringLike: { 'aws:RequestTag/tenant': '?*' },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': ['tenant'] },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['tenant', 'slug', 'page', 'directory'] },
         },
       },
     ]);
@@ -120,6 +120,40 @@ describe('IAM: least privilege and tenant isolation', () => {
       expect(allows(s, tenant, { action: 'dynamodb:Scan', target: 'table', leadingKeys: ['T#01HZTENANTA'], tags })).toBe(false);
     });
 
+    test('a tenant session tagged for a guard reaches exactly that slug, page route or directory, and only to write', () => {
+      const tenant = roleId(s, 'TenantAccessRole');
+      const req = (action: string, key: string, tags: Record<string, string>) =>
+        allows(s, tenant, { action: `dynamodb:${action}`, target: 'table', leadingKeys: [key], tags });
+      const t = '01HZTENANTA';
+      // An ordinary tenant session reaches no platform item.
+      for (const key of ['SLUG#pizza', 'PAGE#1234', 'PLATFORM']) {
+        for (const action of ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem']) {
+          expect(req(action, key, { tenant: t })).toBe(false);
+        }
+      }
+      // Signup: its own slug guard (put only) and the directory, beside its own items.
+      const signup = { tenant: t, slug: 'pizza', directory: t };
+      expect(req('PutItem', 'SLUG#pizza', signup)).toBe(true);
+      expect(req('PutItem', 'T#01HZTENANTA', signup)).toBe(true);
+      expect(req('PutItem', 'PLATFORM', signup)).toBe(true);
+      expect(req('PutItem', 'SLUG#pasta', signup)).toBe(false);
+      expect(req('DeleteItem', 'SLUG#pizza', signup)).toBe(false);
+      expect(req('GetItem', 'PLATFORM', signup)).toBe(false);
+      expect(req('PutItem', 'PAGE#1234', signup)).toBe(false);
+      // Page connect/disconnect: that page's route only.
+      const page = { tenant: t, page: '1234' };
+      expect(req('PutItem', 'PAGE#1234', page)).toBe(true);
+      expect(req('DeleteItem', 'PAGE#1234', page)).toBe(true);
+      expect(req('PutItem', 'PAGE#12345', page)).toBe(false);
+      expect(req('GetItem', 'PAGE#1234', page)).toBe(false);
+      expect(req('UpdateItem', 'PLATFORM', page)).toBe(false);
+      // Profile edit: the directory (update), never another tenant.
+      const profile = { tenant: t, directory: t };
+      expect(req('UpdateItem', 'PLATFORM', profile)).toBe(true);
+      expect(req('DeleteItem', 'PLATFORM', profile)).toBe(false);
+      expect(req('UpdateItem', 'T#01HZTENANTB', profile)).toBe(false);
+    });
+
     test('the api function role reaches SLUG#, PLATFORM and PING only: no page route, no tenant item', () => {
       const api = roleId(s, 'Api');
       for (const key of ['SLUG#pizza-place', 'PLATFORM', 'PING']) expect(allows(s, api, get(key))).toBe(true);
@@ -147,14 +181,23 @@ describe('IAM: least privilege and tenant isolation', () => {
     });
 
     test('platform functions reach every tenant; none reaches SLUG# guards; the sweep reads gsi1 only', () => {
-      for (const fn of ['Webhook', 'Stream', 'Schedule'] as const) {
+      for (const fn of ['Webhook', 'Stream'] as const) {
         expect(allows(s, roleId(s, fn), get('T#01HZTENANTA'))).toBe(true);
         expect(allows(s, roleId(s, fn), get('SLUG#pizza'))).toBe(false);
       }
+      // The sweep: the directory and each PAID queue by Query, the order and its outbox item
+      // by UpdateItem and PutItem (one transaction); it reads no single item.
       const sched = roleId(s, 'Schedule');
-      expect(allows(s, sched, { action: 'dynamodb:Query', target: 'gsi1', leadingKeys: ['T#A#Q#PAID'] })).toBe(true);
-      expect(allows(s, sched, { action: 'dynamodb:Query', target: 'gsi2', leadingKeys: ['T#A#C#x'] })).toBe(false);
-      expect(allows(s, sched, get('PLATFORM'))).toBe(true);
+      const query = (target: string, key: string) =>
+        allows(s, sched, { action: 'dynamodb:Query', target, leadingKeys: [key] });
+      expect(query('gsi1', 'T#A#Q#PAID')).toBe(true);
+      expect(query('gsi2', 'T#A#C#x')).toBe(false);
+      expect(query('table', 'PLATFORM')).toBe(true);
+      for (const action of ['dynamodb:UpdateItem', 'dynamodb:PutItem']) {
+        expect(allows(s, sched, { action, target: 'table', leadingKeys: ['T#01HZTENANTA'] })).toBe(true);
+      }
+      expect(allows(s, sched, get('T#01HZTENANTA'))).toBe(false);
+      expect(allows(s, sched, get('SLUG#pizza'))).toBe(false);
       expect(allows(s, roleId(s, 'Webhook'), { action: 'dynamodb:Query', target: 'gsi1', leadingKeys: ['T#A#Q#PAID'] })).toBe(false);
       expect(allows(s, roleId(s, 'Stream'), { action: 'dynamodb:Query', target: 'gsi2', leadingKeys: ['T#A#C#x'] })).toBe(true);
       // Nobody but the tenant role and the api role may delete items.
@@ -185,7 +228,7 @@ describe('IAM: least privilege and tenant isolation', () => {
         'sqs:GetQueueUrl',
         'sqs:SendMessage',
       ],
-      Schedule: [...logs, ...secret, ...dynamo('schedule'), 'sns:Publish'],
+      Schedule: [...logs, ...secret, ...dynamo('schedule')],
       TenantAccessRole: dynamo('tenant'),
     };
     for (const [who, actions] of Object.entries(expected) as [Fn | 'TenantAccessRole', string[]][]) {
