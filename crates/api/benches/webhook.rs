@@ -10,15 +10,17 @@
 #![expect(clippy::unwrap_used, reason = "a benchmark stops at the first failure")]
 #![expect(clippy::print_stdout, reason = "a benchmark prints its table")]
 
+mod common;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode};
+use common::{Arrivals, percentile, start_graph};
 use fanorder_api::simulate::{Act, payload};
 use fanorder_api::{AppState, build_router};
 use fanorder_platform::{Clock, Config, Secret, Secrets};
@@ -35,11 +37,6 @@ fn clients() -> usize {
 const ROUNDS: usize = 3;
 const STEADY_RATE: u64 = 100;
 const STEADY_FOR: Duration = Duration::from_secs(10);
-
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort();
-    samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)].as_secs_f64() * 1000.0
-}
 
 fn secrets() -> Secrets {
     Secrets::new(Secret::new(vec![5; 32]))
@@ -60,7 +57,7 @@ async fn start_app(graph: Option<String>, bot: bool, durability: &str) -> Socket
     let config = Config {
         graph_api_url: graph,
         sqlite_durability: durability.to_owned(),
-        graph_rate_per_page: Some("1000".to_owned()),
+        graph_rate_per_page: Some(1000),
         ..Config::default()
     };
     let state = AppState::new(table, config, &secrets, Clock::system()).unwrap();
@@ -194,35 +191,6 @@ async fn flood(http: &reqwest::Client, url: &str, page: &str) -> (f64, f64, f64)
         percentile(&mut samples, 0.5),
         percentile(&mut samples, 0.99),
     )
-}
-
-type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
-
-/// A fake Graph API that notes when each recipient's first message arrives.
-async fn start_graph(arrivals: Arrivals) -> SocketAddr {
-    let app = axum::Router::new().fallback(move |uri: Uri, body: Bytes| {
-        let arrivals = arrivals.clone();
-        async move {
-            if uri.path().ends_with("/messages") {
-                let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                if let Some(psid) = json["recipient"]["id"].as_str() {
-                    arrivals
-                        .lock()
-                        .unwrap()
-                        .entry(psid.to_owned())
-                        .or_insert_with(Instant::now);
-                    let reply = json!({"recipient_id": psid, "message_id": "m_bench"});
-                    return axum::Json(reply).into_response();
-                }
-            }
-            axum::Json(json!({"first_name": "Bench", "last_name": "Customer", "id": "1"}))
-                .into_response()
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
 }
 
 fn main() {

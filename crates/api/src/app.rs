@@ -87,7 +87,9 @@ impl AppState {
         let tokens = TokenBox::new(&secrets.derive("page-token"));
         let graph = GraphConfig::from_lookup(|name| match name {
             fanorder_messenger::send::GRAPH_API_URL_VAR => config.graph_api_url.clone(),
-            fanorder_messenger::send::GRAPH_RATE_VAR => config.graph_rate_per_page.clone(),
+            fanorder_messenger::send::GRAPH_RATE_VAR => {
+                config.graph_rate_per_page.map(|r| r.to_string())
+            }
             _ => None,
         })
         .map_err(|e| ApiError::internal(e.to_string()))

@@ -309,7 +309,7 @@ pub struct Config {
     /// Facebook's, `https://graph.facebook.com/v26.0`.
     pub graph_api_url: Option<String>,
     /// Send API calls per second per page; default 10.
-    pub graph_rate_per_page: Option<String>,
+    pub graph_rate_per_page: Option<u32>,
     /// On the embedded store, when a write is done: `full` (fsync'd: survives power loss) or
     /// `normal` (reached the OS: survives a crash of the process). Default `full`.
     pub sqlite_durability: String,
@@ -559,6 +559,7 @@ mod tests {
             jail.set_env("FANORDER_STORE", "dynamodb:orders-prod");
             jail.set_env("FANORDER_BODY_LIMIT", "2048");
             jail.set_env("FANORDER_REQUEST_TIMEOUT", "5s");
+            jail.set_env("FANORDER_GRAPH_RATE_PER_PAGE", "250");
             jail.set_env("FANORDER_LOG_FORMAT", "json");
             jail.set_env("FANORDER_SECRET_KEY", Secret::random(32).to_base64());
             let config = Config::load().unwrap();
@@ -566,6 +567,7 @@ mod tests {
             assert_eq!(config.store, StoreUrl::Dynamodb("orders-prod".into()));
             assert_eq!(config.body_limit, 2048);
             assert_eq!(config.request_timeout.0, Duration::from_secs(5));
+            assert_eq!(config.graph_rate_per_page, Some(250));
             assert_eq!(config.log_format, Some(LogFormat::Json));
             assert_eq!(config.secret_key.unwrap().0.expose().len(), 32);
             Ok(())
