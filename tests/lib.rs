@@ -2,6 +2,8 @@
 //! store. Tests live in `api/`; each spawns its own server and signs up its own restaurants,
 //! so tests never share state.
 
+pub mod capture;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -30,6 +32,19 @@ pub struct TestApp {
     pub state: AppState,
     _table: TestTable,
     _server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    /// Fails the test when anything the application said since the last check carried a secret
+    /// (see [`capture`]).
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        if let Err(leaks) = capture::scan() {
+            panic!("secrets leaked:\n{leaks}");
+        }
+    }
 }
 
 /// A response: status, headers and JSON body (`Value::Null` when empty or not JSON).
@@ -167,7 +182,10 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = build_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        capture::install();
+        let app = build_router(state.clone())
+            .layer(axum::middleware::from_fn(capture::record))
+            .into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
             workers.stop().await;
@@ -256,8 +274,10 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        capture::install();
         let app =
             fanorder_api::lambda::http::app(state.clone(), fanorder_api::lambda::http::Routes::Api)
+                .layer(axum::middleware::from_fn(capture::record))
                 .into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");

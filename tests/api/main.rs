@@ -17,6 +17,7 @@ mod locations;
 mod menus;
 mod messenger;
 mod orders;
+mod secrets;
 mod staff;
 
 /// Declares each listed test (an `async fn(TestApp)` in the given module) once per store.
