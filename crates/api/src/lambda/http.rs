@@ -82,7 +82,9 @@ pub fn app(state: AppState, routes: Routes) -> Router {
         Routes::Api => router,
         Routes::Webhook => router.layer(middleware::from_fn(webhooks_only)),
     };
-    router.layer(middleware::from_fn(source_ip))
+    router
+        .layer(middleware::from_fn(source_ip))
+        .layer(middleware::from_fn(crate::lambda::emf::flush_after))
 }
 
 /// Serves invocations until the runtime stops.

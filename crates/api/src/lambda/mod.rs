@@ -6,6 +6,7 @@
 //! (clients are built from it, without network calls), one `GetSecretValue`, the application
 //! state. Tenant sessions are assumed on a tenant's first request, not at start.
 
+pub mod emf;
 pub mod http;
 pub mod schedule;
 pub mod stream;
@@ -214,6 +215,8 @@ where
         }
     };
     runtime.block_on(async {
+        // Before boot builds the router, whose Prometheus recorder would otherwise take the slot.
+        emf::install(name);
         let boot = match boot().await {
             Ok(boot) => boot,
             Err(err) => {

@@ -39,7 +39,9 @@ pub async fn run(state: AppState) -> Result<(), lambda_http::Error> {
     let state = &state;
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
         move |event: lambda_http::LambdaEvent<serde_json::Value>| async move {
-            handle(state, event.payload).await
+            let swept = handle(state, event.payload).await;
+            crate::lambda::emf::flush();
+            swept
         },
     ))
     .await

@@ -170,7 +170,9 @@ pub async fn run(processor: Processor) -> Result<(), lambda_http::Error> {
     let processor = &processor;
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
         move |event: lambda_http::LambdaEvent<Event>| async move {
-            Ok::<_, lambda_http::Error>(processor.handle(event.payload).await)
+            let response = processor.handle(event.payload).await;
+            crate::lambda::emf::flush();
+            Ok::<_, lambda_http::Error>(response)
         },
     ))
     .await
