@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use fanorder_blackbox::{Act, Restaurant, TestApp, button, eventually, said, secrets};
+use fanorder_events::publish::Publisher;
 use fanorder_messenger::testing::{FakeGraph, Reply as GraphReply};
 use fanorder_platform::TenantId;
 use reqwest::Method;
@@ -29,6 +30,7 @@ crate::on_both_stores!(messenger:
     a_refused_token_marks_the_page_and_the_message_failed,
     updates_after_a_day_carry_the_post_purchase_tag,
     an_event_that_always_fails_is_set_aside_and_blocks_nobody,
+    a_redelivered_order_event_does_not_message_the_customer_twice,
 );
 
 /// A menu: pad thai with a required size and optional extras, fried rice with a required
@@ -885,4 +887,70 @@ async fn an_event_that_always_fails_is_set_aside_and_blocks_nobody(app: TestApp)
         app.inbox_drained().await,
         "the failing event was never set aside"
     );
+}
+
+/// The relay delivers again what it had not marked delivered when the process died: the
+/// customer's update for that event must not go out a second time.
+async fn a_redelivered_order_event_does_not_message_the_customer_twice(app: TestApp) {
+    let graph = FakeGraph::start().await.unwrap();
+    let store = app.store();
+    drop(app);
+    let Some(app) = app_with_graph(store, &graph).await else {
+        return;
+    };
+    let r = app.signup().await;
+    seed_menu(&app, &r).await;
+    let page = app.connect_page(&r, Some("EAAGtoken"), json!({})).await;
+    let psid = "7501";
+    for act in [
+        text("3 coke"),
+        tap("CHECKOUT"),
+        tap("FUL:pickup"),
+        text("+66 81 234 5678"),
+        tap("PAY:cash"),
+        tap("CONFIRM"),
+    ] {
+        app.customer(&r, &page, psid, act).await;
+    }
+    let order = kitchen_queue(&app, &r.admin.access).await[0].clone();
+    crate::orders::step(&app, &r.admin.access, &order, "IN_KITCHEN").await;
+    let prepared = |graph: &FakeGraph| {
+        graph
+            .sent_messages()
+            .iter()
+            .filter(|m| m.text().is_some_and(|t| t.contains("is being prepared")))
+            .count()
+    };
+    assert!(eventually(Duration::from_secs(10), || async { prepared(&graph) == 1 }).await);
+    let events = app
+        .call(
+            Method::GET,
+            "/v1/events?limit=100",
+            Some(&r.admin.access),
+            None,
+        )
+        .await;
+    let moved: fanorder_events::Event = serde_json::from_value(
+        events.expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["event_type"] == "order.status_changed")
+            .unwrap()
+            .clone(),
+    )
+    .unwrap();
+    // As the relay does after a restart: the same event, handed to the notifier again.
+    let notifier =
+        fanorder_pages::Notifier::new(app.state.table.clone(), app.state.messenger.clone());
+    assert_eq!(notifier.publish(&[&moved]).await, [true]);
+    assert_eq!(prepared(&graph), 1, "{:#?}", graph.sent_messages());
+    let updates = app
+        .conversation(&r, &page, psid)
+        .await
+        .into_iter()
+        .filter(|m| m["id"] == moved.event_id.to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0]["delivery"], "sent", "{updates:?}");
 }

@@ -1,7 +1,8 @@
 //! Telling customers on Messenger when their order moves: a publisher the relay (or the stream
 //! processor) hands order events to. Inside the 24-hour window the message is an update; outside
-//! it, it carries the POST_PURCHASE_UPDATE tag. A message for one event is recorded once (its id
-//! comes from the event), so a redelivered event does not show twice.
+//! it, it carries the POST_PURCHASE_UPDATE tag. A message for one event is recorded and sent at
+//! most once (its id comes from the event), so a redelivered event neither shows nor goes out
+//! twice.
 
 use async_trait::async_trait;
 use fanorder_events::publish::Publisher;
@@ -9,7 +10,7 @@ use fanorder_events::{Event, EventType};
 use fanorder_messenger::OutgoingMessage;
 use fanorder_messenger::send::{MessageTag, MessagingType};
 use fanorder_orders::model::{Channel, Fulfillment};
-use fanorder_store::Table;
+use fanorder_store::{StoreError, Table};
 
 use crate::model::MessageId;
 use crate::send::Messenger;
@@ -80,10 +81,18 @@ impl Notifier {
             vec![OutgoingMessage::text(&text)],
             Some(MessageId::from_ulid(event.event_id.ulid())),
         );
-        let ops = self
-            .messenger
-            .record_ops(&self.table, &tenant, &conversation, &outbound)?;
-        self.table.transact(ops).await?;
+        let ops = outbound
+            .iter()
+            .map(|o| store::first_message_put(&self.table, &tenant, page_id, psid, &o.record))
+            .collect::<Result<Vec<_>, _>>()?;
+        match self.table.transact(ops).await {
+            Ok(()) => {}
+            // Recorded by an earlier delivery of this event: the relay delivers again what it
+            // had not marked delivered when the process stopped. That delivery sent it (or died
+            // sending it); sending again could only tell the customer twice.
+            Err(StoreError::TransactionCanceled { .. }) => return Ok(()),
+            Err(err) => return Err(err.into()),
+        }
         let now = self.messenger_clock_now(event);
         let kind = if conversation.in_window(now) {
             MessagingType::Update

@@ -268,6 +268,34 @@ pub fn message_put(
     psid: &str,
     message: &Message,
 ) -> Result<TxOp, ApiError> {
+    Ok(TxOp::Put(Put {
+        item: message_item(table, tenant, page_id, psid, message)?,
+        cond: None,
+    }))
+}
+
+/// The put that records a message only when none with its id is recorded yet: a message whose
+/// id comes from an event is recorded (and sent) once however often the event is delivered.
+pub fn first_message_put(
+    table: &Table,
+    tenant: &TenantId,
+    page_id: &str,
+    psid: &str,
+    message: &Message,
+) -> Result<TxOp, ApiError> {
+    Ok(TxOp::Put(Put {
+        item: message_item(table, tenant, page_id, psid, message)?,
+        cond: Some(Cond::NotExists),
+    }))
+}
+
+fn message_item(
+    table: &Table,
+    tenant: &TenantId,
+    page_id: &str,
+    psid: &str,
+    message: &Message,
+) -> Result<Item, ApiError> {
     let mut item = to_item(
         table.schema(),
         &message_key(tenant, page_id, psid, &message.id.to_string()),
@@ -283,7 +311,7 @@ pub fn message_put(
         "expires_at".into(),
         n((recorded.max(message.at) + MESSAGE_RETENTION).as_second()),
     );
-    Ok(TxOp::Put(Put { item, cond: None }))
+    Ok(item)
 }
 
 /// Updates what happened to an outbound message.

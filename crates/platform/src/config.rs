@@ -278,6 +278,7 @@ pub struct Config {
     #[serde(skip_serializing)]
     pub jwt_keys: Option<JwtKeys>,
     /// Which JWT key signs new tokens (default: the first listed).
+    #[serde(deserialize_with = "optional_text")]
     pub jwt_signing_kid: Option<String>,
     /// The `iss` of issued tokens.
     pub jwt_issuer: String,
@@ -301,9 +302,11 @@ pub struct Config {
     /// The Facebook app secret that signs webhook deliveries (`X-Hub-Signature-256`).
     /// Required in production.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "optional_text")]
     pub fb_app_secret: Option<String>,
     /// The token Facebook echoes in the webhook subscription handshake. Required in production.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "optional_text")]
     pub fb_verify_token: Option<String>,
     /// The Graph API base URL the Send API client calls (a fake one in tests); default
     /// Facebook's, `https://graph.facebook.com/v26.0`.
@@ -357,6 +360,27 @@ impl Default for Config {
             public_rate_burst: 30,
         }
     }
+}
+
+/// A text setting that may look like a number or a flag: the environment provider reads a
+/// verify token of digits as a number, which is still the text the operator wrote.
+fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Whole(u64),
+        Signed(i64),
+        Number(f64),
+        Flag(bool),
+    }
+    Ok(Option::<Scalar>::deserialize(d)?.map(|value| match value {
+        Scalar::Text(text) => text,
+        Scalar::Whole(n) => n.to_string(),
+        Scalar::Signed(n) => n.to_string(),
+        Scalar::Number(n) => n.to_string(),
+        Scalar::Flag(b) => b.to_string(),
+    }))
 }
 
 /// A configuration value that stops start-up: which variable, and what is wrong with it.
@@ -548,6 +572,20 @@ mod tests {
             assert_eq!(config.store, StoreUrl::Sqlite("fanorder.db".into()));
             assert_eq!(config.body_limit, 1024 * 1024);
             assert_eq!(config.request_timeout.0, Duration::from_secs(30));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn text_settings_that_look_like_numbers_stay_text_and_numbers_are_numbers() {
+        Jail::expect_with(|jail| {
+            jail.set_env("FANORDER_GRAPH_RATE_PER_PAGE", "1000");
+            jail.set_env("FANORDER_FB_VERIFY_TOKEN", "20250101");
+            jail.set_env("FANORDER_FB_APP_SECRET", "true");
+            let config = Config::load().unwrap();
+            assert_eq!(config.graph_rate_per_page, Some(1000));
+            assert_eq!(config.fb_verify_token.as_deref(), Some("20250101"));
+            assert_eq!(config.fb_app_secret.as_deref(), Some("true"));
             Ok(())
         });
     }
