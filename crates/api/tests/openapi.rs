@@ -175,3 +175,35 @@ fn links_name_real_operations_and_their_parameters() {
     }
     assert!(links >= 40, "only {links} links");
 }
+
+/// Found by schemathesis: two Rust types named `Status` (an order's and an account's) shared
+/// one component name, so the contract said an order's status was `active` or `deactivated`.
+#[test]
+fn order_and_account_statuses_are_separate_schemas() {
+    let spec = serde_json::to_value(openapi::spec()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let enum_of = |object: &str, property: &str| {
+        let reference = schemas[object]["properties"][property]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{object}.{property} is not a reference"));
+        let name = reference.trim_start_matches("#/components/schemas/");
+        schemas[name]["enum"].clone()
+    };
+    let order = enum_of("OrderView", "status");
+    for status in [
+        "PENDING_PAYMENT",
+        "PAID",
+        "IN_KITCHEN",
+        "READY",
+        "CANCELLED",
+    ] {
+        assert!(
+            order.as_array().unwrap().iter().any(|s| s == status),
+            "{order}"
+        );
+    }
+    assert_eq!(
+        enum_of("MemberView", "status"),
+        serde_json::json!(["active", "deactivated"])
+    );
+}
