@@ -96,7 +96,7 @@ pub struct PlaceRequest {
     /// A phone for the driver.
     pub phone: Option<String>,
     /// A note for the kitchen, up to 500 characters.
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = "\\S")]
     pub note: Option<String>,
     /// `online` (default: waits for payment) or `cash` (straight to the kitchen, payment due).
     pub payment_method: Option<String>,
@@ -492,7 +492,7 @@ pub struct MoveRequest {
     #[schema(value_type = i64, required = true)]
     pub version: Option<i64>,
     /// Why (shown in history; useful for cancellations).
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = "\\S")]
     pub reason: Option<String>,
 }
 
