@@ -8,6 +8,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use fanorder_platform::error::ProblemSchema;
 use utoipa::OpenApi;
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
@@ -138,12 +140,162 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         ];
         for operation in operations.into_iter().flatten() {
             add_problem_responses(operation);
+            add_links(operation);
         }
     }
     api
 }
 
-fn add_problem_responses(operation: &mut utoipa::openapi::path::Operation) {
+/// A resource that is created, then read, changed and removed by its id: the operations (by
+/// `operationId`) and the path parameter that carries the id, which the answers of create, read
+/// and update hold in the field of the same meaning.
+struct Resource {
+    create: &'static str,
+    read: &'static str,
+    update: Option<&'static str>,
+    delete: Option<&'static str>,
+    /// Further operations on the one resource (its stock, its history, its moves).
+    more: &'static [&'static str],
+    param: &'static str,
+    field: &'static str,
+}
+
+/// The resources whose answers link to the operations on them (OpenAPI links), so that a
+/// client, and schemathesis' stateful phase, can walk create -> read -> update -> delete.
+const RESOURCES: [Resource; 7] = [
+    Resource {
+        create: "create_location",
+        read: "get_location",
+        update: Some("patch_location"),
+        delete: Some("delete_location"),
+        more: &[],
+        param: "id",
+        field: "id",
+    },
+    Resource {
+        create: "create_category",
+        read: "get_category",
+        update: Some("patch_category"),
+        delete: Some("delete_category"),
+        more: &[],
+        param: "id",
+        field: "id",
+    },
+    Resource {
+        create: "create_item",
+        read: "get_item",
+        update: Some("patch_item"),
+        delete: Some("delete_item"),
+        more: &["adjust_stock"],
+        param: "id",
+        field: "id",
+    },
+    Resource {
+        create: "create_combo",
+        read: "get_combo",
+        update: Some("patch_combo"),
+        delete: Some("delete_combo"),
+        more: &[],
+        param: "id",
+        field: "id",
+    },
+    Resource {
+        create: "add_staff",
+        read: "get_staff",
+        update: Some("patch_staff"),
+        delete: Some("deactivate_staff"),
+        more: &[],
+        param: "id",
+        field: "id",
+    },
+    Resource {
+        create: "place_order",
+        read: "get_order",
+        update: Some("move_order"),
+        delete: None,
+        more: &["order_history", "order_receipt"],
+        param: "id",
+        field: "id",
+    },
+    Resource {
+        create: "connect_page",
+        read: "get_page",
+        update: Some("patch_page"),
+        delete: Some("disconnect_page"),
+        more: &["list_conversations", "push_profile"],
+        param: "page_id",
+        field: "page_id",
+    },
+];
+
+/// Operations whose answer holds a refresh token, and the operations that take one.
+const SESSION_STARTS: [(&str, &str); 3] =
+    [("login", "200"), ("register", "201"), ("signup", "201")];
+/// The operations that take the refresh token those answers hold.
+const SESSION_USES: [&str; 2] = ["refresh", "logout"];
+
+/// Adds the links from this operation's success answer to the operations on what it returned.
+fn add_links(operation: &mut Operation) {
+    let Some(id) = operation.operation_id.clone() else {
+        return;
+    };
+    let mut links: Vec<(&str, utoipa::openapi::link::Link)> = Vec::new();
+    let mut status = "200";
+    for resource in &RESOURCES {
+        let targets: Vec<&str> = if id == resource.create {
+            status = "201";
+            [Some(resource.read), resource.update, resource.delete]
+                .into_iter()
+                .flatten()
+                .chain(resource.more.iter().copied())
+                .collect()
+        } else if id == resource.read {
+            [resource.update, resource.delete]
+                .into_iter()
+                .flatten()
+                .collect()
+        } else if Some(id.as_str()) == resource.update {
+            [Some(resource.read), resource.delete]
+                .into_iter()
+                .flatten()
+                .collect()
+        } else {
+            continue;
+        };
+        let expression = format!("$response.body#/{}", resource.field);
+        for target in targets {
+            let link = LinkBuilder::new()
+                .operation_id(target)
+                .parameter(resource.param, expression.clone())
+                .build();
+            links.push((target, link));
+        }
+    }
+    for (start, code) in SESSION_STARTS {
+        if id == start {
+            status = code;
+            for target in SESSION_USES {
+                let link = LinkBuilder::new()
+                    .operation_id(target)
+                    .request_body(Some(serde_json::json!({
+                        "refresh_token": "$response.body#/refresh_token"
+                    })))
+                    .build();
+                links.push((target, link));
+            }
+        }
+    }
+    if links.is_empty() {
+        return;
+    }
+    if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(status) {
+        for (target, link) in links {
+            response.links.insert(target.to_owned(), RefOr::T(link));
+        }
+    }
+}
+
+fn add_problem_responses(operation: &mut Operation) {
     let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = operation.request_body.is_some();
     let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());

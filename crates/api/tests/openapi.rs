@@ -104,3 +104,106 @@ fn every_secured_operation_documents_401_and_403_and_every_body_422() {
         }
     }
 }
+
+/// The links schemathesis' stateful phase follows: each names an operation that exists and only
+/// parameters that operation takes, and every resource can be walked from create to delete.
+#[test]
+fn links_name_real_operations_and_their_parameters() {
+    let spec = serde_json::to_value(openapi::spec()).unwrap();
+    let mut operations = std::collections::HashMap::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            operations.insert(
+                operation["operationId"].as_str().unwrap().to_owned(),
+                operation.clone(),
+            );
+        }
+    }
+    let mut links = 0;
+    for (from, operation) in &operations {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let Some(declared) = response.get("links").and_then(|l| l.as_object()) else {
+                continue;
+            };
+            assert!(status.starts_with('2'), "{from}: links on {status}");
+            for (name, link) in declared {
+                let target = link["operationId"].as_str().unwrap();
+                let Some(to) = operations.get(target) else {
+                    panic!("{from} -> {name}: no operation {target}");
+                };
+                let taken: Vec<&str> = to["parameters"]
+                    .as_array()
+                    .map(|p| p.iter().filter_map(|p| p["name"].as_str()).collect())
+                    .unwrap_or_default();
+                for parameter in link["parameters"].as_object().into_iter().flatten() {
+                    assert!(
+                        taken.contains(&parameter.0.as_str()),
+                        "{from} -> {target}: {target} takes no parameter {}",
+                        parameter.0
+                    );
+                }
+                links += 1;
+            }
+        }
+    }
+    for (create, read, update, delete) in [
+        (
+            "create_location",
+            "get_location",
+            "patch_location",
+            "delete_location",
+        ),
+        (
+            "create_category",
+            "get_category",
+            "patch_category",
+            "delete_category",
+        ),
+        ("create_item", "get_item", "patch_item", "delete_item"),
+        ("create_combo", "get_combo", "patch_combo", "delete_combo"),
+        ("add_staff", "get_staff", "patch_staff", "deactivate_staff"),
+        ("connect_page", "get_page", "patch_page", "disconnect_page"),
+    ] {
+        let linked = |from: &str, status: &str, to: &str| {
+            operations[from]["responses"][status]["links"]
+                .as_object()
+                .is_some_and(|l| l.values().any(|l| l["operationId"] == to))
+        };
+        assert!(linked(create, "201", read), "{create} -> {read}");
+        assert!(linked(read, "200", update), "{read} -> {update}");
+        assert!(linked(update, "200", delete), "{update} -> {delete}");
+    }
+    assert!(links >= 40, "only {links} links");
+}
+
+/// Found by schemathesis: two Rust types named `Status` (an order's and an account's) shared
+/// one component name, so the contract said an order's status was `active` or `deactivated`.
+#[test]
+fn order_and_account_statuses_are_separate_schemas() {
+    let spec = serde_json::to_value(openapi::spec()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let enum_of = |object: &str, property: &str| {
+        let reference = schemas[object]["properties"][property]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{object}.{property} is not a reference"));
+        let name = reference.trim_start_matches("#/components/schemas/");
+        schemas[name]["enum"].clone()
+    };
+    let order = enum_of("OrderView", "status");
+    for status in [
+        "PENDING_PAYMENT",
+        "PAID",
+        "IN_KITCHEN",
+        "READY",
+        "CANCELLED",
+    ] {
+        assert!(
+            order.as_array().unwrap().iter().any(|s| s == status),
+            "{order}"
+        );
+    }
+    assert_eq!(
+        enum_of("MemberView", "status"),
+        serde_json::json!(["active", "deactivated"])
+    );
+}

@@ -223,7 +223,7 @@ pub struct CategoryRequest {
 #[schema(example = json!({"name": "Noodles & rice", "position": 2}))]
 pub struct CategoryPatch {
     /// New display name.
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
     /// New display order.
     #[schema(minimum = 0, maximum = 1000000)]
@@ -536,7 +536,7 @@ pub struct ItemRequest {
     #[schema(value_type = String, required = true, max_length = 100)]
     pub name: Option<String>,
     /// Longer text, up to 1000 characters.
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, pattern = "\\S")]
     pub description: Option<String>,
     /// Price in minor units of the restaurant's currency, 0 or more.
     #[schema(value_type = i64, required = true, minimum = 0)]
@@ -569,11 +569,11 @@ pub struct ItemRequest {
 #[schema(example = json!({"price": 13000, "snoozed_until": null, "stock": 20}))]
 pub struct ItemPatch {
     /// New display name.
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
     /// New description; `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = "\\S")]
     pub description: Option<Option<String>>,
     /// New price.
     #[schema(minimum = 0)]
@@ -1001,7 +1001,7 @@ pub struct ComboRequest {
     #[schema(value_type = String, required = true, max_length = 100)]
     pub name: Option<String>,
     /// Longer text, up to 1000 characters.
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, pattern = "\\S")]
     pub description: Option<String>,
     /// The combo's price in minor units, 0 or more.
     #[schema(value_type = i64, required = true, minimum = 0)]
@@ -1027,11 +1027,11 @@ pub struct ComboRequest {
 #[schema(example = json!({"price": 14900, "snoozed_until": null}))]
 pub struct ComboPatch {
     /// New display name.
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
     /// New description; `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = "\\S")]
     pub description: Option<Option<String>>,
     /// New price.
     #[schema(minimum = 0)]
@@ -1295,10 +1295,10 @@ pub struct LocationRequest {
 #[schema(example = json!({"phone": "+66 2 765 4321"}))]
 pub struct LocationPatch {
     /// New display name.
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
     /// New address.
-    #[schema(max_length = 300)]
+    #[schema(max_length = 300, pattern = "\\S")]
     pub address: Option<String>,
     /// New opening hours (the whole list).
     pub opening_hours: Option<Vec<WindowRequest>>,

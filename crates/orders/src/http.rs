@@ -96,7 +96,7 @@ pub struct PlaceRequest {
     /// A phone for the driver.
     pub phone: Option<String>,
     /// A note for the kitchen, up to 500 characters.
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = "\\S")]
     pub note: Option<String>,
     /// `online` (default: waits for payment) or `cash` (straight to the kitchen, payment due).
     pub payment_method: Option<String>,
@@ -341,13 +341,15 @@ async fn place_order(
 #[into_params(parameter_in = Query)]
 pub struct QueueParams {
     /// The queue: a status such as `PAID`.
-    #[param(value_type = String, required = true)]
+    #[param(value_type = Status, required = true)]
     pub status: Option<String>,
     /// Only this branch's orders.
     pub location_id: Option<String>,
     /// Items per page, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
+    #[param(max_length = 2048)]
     pub cursor: Option<String>,
 }
 
@@ -484,13 +486,13 @@ async fn order_history(
 #[schema(example = json!({"to": "IN_KITCHEN", "version": 2}))]
 pub struct MoveRequest {
     /// The status to move to.
-    #[schema(value_type = String, required = true)]
+    #[schema(value_type = Status, required = true)]
     pub to: Option<String>,
     /// The version you read.
     #[schema(value_type = i64, required = true)]
     pub version: Option<i64>,
     /// Why (shown in history; useful for cancellations).
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = "\\S")]
     pub reason: Option<String>,
 }
 

@@ -19,6 +19,9 @@ ulid_id!(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+// Named apart from the staff crate's `Status` (active, deactivated): under one name the
+// contract kept only one of the two, and said orders were `active` or `deactivated`.
+#[schema(as = OrderStatus)]
 pub enum Status {
     /// Placed, waiting for an online payment.
     PendingPayment,

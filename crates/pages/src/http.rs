@@ -262,7 +262,7 @@ async fn get_page(
 #[schema(example = json!({"settings": {"language": "es", "payment_methods": ["cash"], "texts": {"es": {"greeting": "¡Hola! ¿Qué se te antoja hoy?"}}}}))]
 pub struct PagePatch {
     /// New name.
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
     /// A new access token (also clears `needs_token`).
     #[schema(max_length = 1000)]

@@ -246,7 +246,7 @@ async fn get_tenant(
 #[schema(example = json!({"name": "Pad Thai Palace (Silom)", "time_zone": "Asia/Bangkok"}))]
 pub struct TenantPatch {
     /// New display name.
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
     /// New currency (applies to new orders).
     pub currency: Option<String>,
@@ -427,7 +427,7 @@ async fn get_staff(
 #[schema(example = json!({"role": "packer"}))]
 pub struct StaffPatch {
     /// New display name.
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
     /// New role.
     pub role: Option<String>,

@@ -337,7 +337,7 @@ async fn get_me(
 #[schema(example = json!({"name": "Ana María", "phone": "+51 987 654 321", "addresses": [{"label": "home", "line1": "Av. Larco 123", "city": "Lima"}]}))]
 pub struct MePatch {
     /// New display name.
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
     /// New phone (customers); an empty string removes it.
     pub phone: Option<String>,
