@@ -346,7 +346,7 @@ pub fn edit_text(text: &str, edits: &[ByteEdit]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// Applies byte edits in order.
+/// Applies byte edits in order (a repeat that would pass [`MAX_DOCUMENT`] is skipped).
 pub fn edit_bytes(bytes: &mut Vec<u8>, edits: &[ByteEdit]) {
     for edit in edits {
         let at = |index: &Index| index.index(bytes.len() + 1);
@@ -371,7 +371,7 @@ pub fn edit_bytes(bytes: &mut Vec<u8>, edits: &[ByteEdit]) {
                 let i = at(i);
                 let end = (i + len).min(bytes.len());
                 let chunk = bytes[i..end].to_vec();
-                if chunk.len() * times <= MAX_DOCUMENT {
+                if bytes.len() + chunk.len() * times <= MAX_DOCUMENT {
                     let copies: Vec<u8> = chunk.repeat(*times);
                     bytes.splice(end..end, copies);
                 }
@@ -478,19 +478,27 @@ fn replace(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 /// [`MAX_DOCUMENT`] is skipped) and renders the result.
 pub fn edit_json(mut value: Value, edits: &[JsonEdit], pretty: bool) -> Vec<u8> {
     let mut raws = Raws::default();
+    let render = |value: &Value, raws: &Raws| {
+        let rendered = if pretty {
+            serde_json::to_vec_pretty(value)
+        } else {
+            serde_json::to_vec(value)
+        };
+        raws.restore(rendered.unwrap_or_default())
+    };
+    let mut out = render(&value, &raws);
     for edit in edits {
         let before = value.clone();
         apply(&mut value, edit, &mut raws);
-        if serde_json::to_vec(&value).map_or(true, |v| v.len() > MAX_DOCUMENT) {
+        // Measured with the raw text in place: a repeated placeholder may stand for a lot.
+        let rendered = render(&value, &raws);
+        if rendered.len() > MAX_DOCUMENT {
             value = before;
+        } else {
+            out = rendered;
         }
     }
-    let rendered = if pretty {
-        serde_json::to_vec_pretty(&value)
-    } else {
-        serde_json::to_vec(&value)
-    };
-    raws.restore(rendered.unwrap_or_default())
+    out
 }
 
 fn apply(value: &mut Value, edit: &JsonEdit, raws: &mut Raws) {

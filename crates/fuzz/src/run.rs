@@ -18,7 +18,7 @@ pub const SECONDS_VAR: &str = "FANORDER_FUZZ_SECONDS";
 pub const SEED_VAR: &str = "FANORDER_FUZZ_SEED";
 
 /// Cases per batch in the long run: a finding is replayed from its batch's seed.
-const LONG_BATCH: u32 = 2_000;
+const LONG_BATCH: u32 = 250;
 
 /// One case taking longer than this is a finding: a parser that can be made this slow is a
 /// way to take the service down.

@@ -297,15 +297,46 @@ fn edits_to_substring(needle: &[char], hay: &[char]) -> usize {
     previous.into_iter().min().unwrap_or(needle.len())
 }
 
+/// The ways a name may appear: whole, or without some of its words as long as what is left
+/// says enough (two words, or 60% of the letters). The reader only drops small words
+/// ("aji gallina" for "Ají de gallina", "noodles" for "with noodles"); dropping any word is
+/// more lenient, never less.
+fn variants(name: &str) -> Vec<(Vec<char>, usize)> {
+    let words: Vec<Vec<char>> = name
+        .split_whitespace()
+        .map(folded)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let full: usize = words.iter().map(Vec::len).sum();
+    let n = words.len();
+    if n > 6 {
+        return vec![(words.concat(), n)];
+    }
+    (1u32..(1 << n))
+        .filter_map(|mask| {
+            let kept: Vec<&Vec<char>> = (0..n)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| &words[i])
+                .collect();
+            let chars: usize = kept.iter().map(|w| w.len()).sum();
+            (kept.len() >= 2 || chars * 10 >= full * 6).then(|| {
+                (
+                    kept.iter().flat_map(|w| w.iter().copied()).collect(),
+                    kept.len(),
+                )
+            })
+        })
+        .collect()
+}
+
 /// Some name of `entry` is in `text`, give or take the typos, plurals and small words the
 /// reader allows (a fifth of the name, plus one per word).
 fn named_in(entry: &Entry, text: &str) -> bool {
     let hay = folded(text);
     std::iter::once(&entry.name)
         .chain(&entry.names)
-        .any(|name| {
-            let needle = folded(name);
-            let words = name.split_whitespace().count();
+        .flat_map(|name| variants(name))
+        .any(|(needle, words)| {
             let slack = (needle.len() + 3) / 5 + words;
             !needle.is_empty()
                 && edits_to_substring(&needle, &hay) <= slack.min(needle.len().saturating_sub(1))
