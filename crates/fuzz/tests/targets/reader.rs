@@ -393,7 +393,7 @@ fn check(catalog: &Catalog, text: &str, reading: &Reading) -> Result<(), TestCas
 
 #[test]
 fn fuzz_order_reader() {
-    fuzz("reader", 150, cases(), |case| {
+    fuzz("reader", 100, cases(), |case| {
         let catalog = Catalog::new(case.entries);
         let reading = read(&case.text, &catalog);
         check(&catalog, &case.text, &reading)?;
@@ -435,7 +435,6 @@ fn reading_time_grows_linearly_and_stops_at_the_cap() {
         "pad thai ",
         "2 pad thai and a coke, ",
         "ผัดไทยข้าวผัดกุ้ง",
-        "pad thai with pad thai no ",
         // 18 characters after NFKC.
         "\u{fdfa}",
     ];

@@ -145,12 +145,14 @@ fn fuzz_signature_check() {
 }
 
 #[test]
-fn every_worked_example_verifies_and_one_changed_byte_does_not() {
+fn every_worked_example_verifies_and_a_changed_byte_does_not() {
     for example in seeds::signed_examples() {
         let header = Some(example.header.as_str());
         assert!(signature_valid(&example.app_secret, header, &example.body));
         assert_eq!(sign(&example.app_secret, &example.body), example.header);
-        for at in 0..example.body.len() {
+        // 64 offsets spread over the body, first and last byte included.
+        let len = example.body.len();
+        for at in (0..64).map(|i| i * (len - 1) / 63) {
             let mut changed = example.body.clone();
             changed[at] ^= 1;
             assert!(

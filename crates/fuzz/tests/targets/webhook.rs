@@ -181,7 +181,7 @@ fn cases() -> impl Strategy<Value = Case> {
 
 #[test]
 fn fuzz_webhook_parser() {
-    fuzz("webhook", 300, cases(), |case| match case {
+    fuzz("webhook", 200, cases(), |case| match case {
         Case::Bytes(Bytes(body)) | Case::Mutated(Bytes(body)) => check(&body),
     });
 }
@@ -205,11 +205,11 @@ fn every_fixture_parses_the_same_compact_pretty_and_as_sent() {
 #[test]
 fn bodies_at_the_size_limit_parse_in_bounded_time() {
     // The intake refuses bodies over 4 MiB and more than 1000 events after parsing; the parse
-    // itself must stay fast on the worst shapes: a million tiny events, nesting far deeper
+    // itself must stay fast on the worst shapes: 300 000 tiny events, nesting far deeper
     // than serde_json's limit, one 4 MB string.
     let many = format!(
         r#"{{"object":"page","entry":[{{"id":"1","messaging":[{}{{}}]}}]}}"#,
-        "{},".repeat(1_000_000)
+        "{},".repeat(300_000)
     );
     let deep = format!("{}{}", "[".repeat(2_000_000), "]".repeat(2_000_000));
     let long = format!(
@@ -220,7 +220,7 @@ fn bodies_at_the_size_limit_parse_in_bounded_time() {
         let started = std::time::Instant::now();
         let parsed = parse(body.as_bytes());
         let took = started.elapsed();
-        assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
         match expected(body.as_bytes()) {
             Some(want) => assert_eq!(shape(&parsed.expect("a webhook")), want),
             None => assert!(parsed.is_err()),
