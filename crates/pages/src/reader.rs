@@ -6,7 +6,8 @@
 //!
 //! How a message is read:
 //!
-//! 1. Normalise: the first [`MAX_TEXT_CHARS`] characters, Unicode NFKC, lower case; accents are
+//! 1. Normalise: the first [`MAX_TEXT_CHARS`] characters, Unicode NFKC (cut again to
+//!    [`MAX_TEXT_CHARS`]: a character may expand to many), lower case; accents are
 //!    dropped from Latin letters only (`ají` reads as `aji`; Thai vowel and tone marks are kept);
 //!    Thai digits become ASCII digits; an apostrophe inside a word joins it (`i'd` -> `id`), any
 //!    other punctuation or symbol is a space.
@@ -41,7 +42,8 @@ use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 /// The most one line may ask for; 0 or more than this is asked about instead.
 pub const MAX_QUANTITY: u32 = 99;
 
-/// Characters beyond this are not read (a Messenger text has at most 2000).
+/// Characters beyond this are not read (a Messenger text has at most 2000), before or after
+/// NFKC normalisation.
 pub const MAX_TEXT_CHARS: usize = 2000;
 
 /// A run of words scoring at least this against an entry is read as that entry.
@@ -1048,8 +1050,14 @@ const JOIN: char = '\u{1}';
 
 /// The NFKC text and its normalised characters (see the module documentation).
 fn normalize(text: &str) -> (String, Vec<NChar>) {
-    let clipped: String = text.chars().take(MAX_TEXT_CHARS).collect();
-    let source: String = clipped.nfkc().collect();
+    // Cut again after NFKC: one character can expand to 18 (U+FDFA), and reading time grows
+    // with the normalised length.
+    let source: String = text
+        .chars()
+        .take(MAX_TEXT_CHARS)
+        .nfkc()
+        .take(MAX_TEXT_CHARS)
+        .collect();
     let mut chars: Vec<NChar> = Vec::with_capacity(source.len());
     let mut after_latin = false;
     for (start, c) in source.char_indices() {
@@ -2416,6 +2424,20 @@ mod tests {
         assert_eq!(words("I'd like x2"), ["id", "like", "x", "2"]);
         // Full-width digits and letters are NFKC-folded.
         assert_eq!(words("２ ｃｏｋｅ"), ["2", "coke"]);
+    }
+
+    #[test]
+    fn text_that_grows_under_normalization_is_cut_at_the_cap_too() {
+        // Found by the fuzzer: U+FDFA is 18 characters after NFKC, so 2000 of them were 36000
+        // characters to read, ten times the time of any other message.
+        let expanding = "\u{fdfa}".repeat(200);
+        assert_eq!(expanding.nfkc().count(), 3600);
+        let reading = read(&format!("{expanding} 2 pad thai"), &thai_menu());
+        assert!(reading.lines.is_empty(), "the pad thai is past the cap");
+        let (source, chars) = normalize(&"\u{fdfa}".repeat(MAX_TEXT_CHARS));
+        assert_eq!(source.chars().count(), MAX_TEXT_CHARS);
+        assert!(chars.len() <= 3 * MAX_TEXT_CHARS);
+        assert_eq!(summary("2 pad thai", &thai_menu()), ["2 Pad thai"]);
     }
 
     #[test]

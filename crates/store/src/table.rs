@@ -22,8 +22,10 @@ use crate::schema::TableSchema;
 pub const MAX_TRANSACTION_OPS: usize = 100;
 /// The largest page a query may ask for.
 pub const MAX_PAGE: usize = 1000;
-const MAX_PK_BYTES: usize = 2048;
-const MAX_SK_BYTES: usize = 1024;
+/// The longest partition key value DynamoDB accepts, in bytes.
+pub const MAX_PK_BYTES: usize = 2048;
+/// The longest sort key (and index key) value DynamoDB accepts, in bytes.
+pub const MAX_SK_BYTES: usize = 1024;
 
 /// What an adapter implements. Requests arrive already validated and with numbers normalised;
 /// `now` (epoch seconds) decides which items have expired: those are invisible to reads and
