@@ -176,7 +176,7 @@ async fn limit_public(
             Ok(addr) => addr.0,
             Err(never) => match never {},
         };
-        if let Err(retry_after) = rate.check(&addr) {
+        if let Err(retry_after) = rate.admit(&addr).await {
             return ApiError::RateLimited { retry_after }.into_response();
         }
         return next.run(Request::from_parts(parts, body)).await;

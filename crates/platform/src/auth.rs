@@ -365,7 +365,7 @@ where
         tracing::Span::current().record("tenant_id", tracing::field::display(&caller.tenant));
         // After the signature check, so nobody can spend another restaurant's budget.
         if let Some(rate) = &auth.tenant_rate
-            && let Err(retry_after) = rate.check(&caller.tenant.to_string())
+            && let Err(retry_after) = rate.admit(&caller.tenant.to_string()).await
         {
             return Err(ApiError::RateLimited { retry_after });
         }

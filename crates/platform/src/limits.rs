@@ -89,6 +89,37 @@ mod tests {
         assert!(limiter.check("t|bob").is_ok());
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_request_over_budget_is_held_for_the_retry_after_it_announces() {
+        let one = std::num::NonZeroU32::MIN;
+        let limiter = RateLimiter::per_minute(one, one);
+        let started = tokio::time::Instant::now();
+        assert!(limiter.admit("a").await.is_ok());
+        assert_eq!(started.elapsed(), Duration::ZERO, "within budget: no wait");
+        let retry_after = limiter.admit("a").await.unwrap_err();
+        assert!(retry_after > Duration::from_secs(50), "{retry_after:?}");
+        assert_eq!(started.elapsed(), MAX_HOLD, "held, at most MAX_HOLD");
+        // Another key has its own budget and is not held.
+        let before = tokio::time::Instant::now();
+        assert!(limiter.admit("b").await.is_ok());
+        assert_eq!(before.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn past_max_held_refusals_are_immediate() {
+        let one = std::num::NonZeroU32::MIN;
+        let limiter = RateLimiter::per_minute(one, one);
+        assert!(limiter.admit("a").await.is_ok());
+        let _all = limiter
+            .held
+            .clone()
+            .try_acquire_many_owned(MAX_HELD as u32)
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        assert!(limiter.admit("a").await.is_err());
+        assert_eq!(started.elapsed(), Duration::ZERO);
+    }
+
     #[test]
     fn the_window_resets() {
         let limiter = FailureLimiter::new(1, Duration::from_millis(30), 100);
@@ -106,11 +137,23 @@ mod tests {
 /// steady rate with room for a burst (GCRA, from `governor`). In memory, per process: on
 /// Lambda each instance keeps its own budget, which still caps what one tenant can make one
 /// instance do.
+///
+/// A request over budget is not refused at once but held for the `Retry-After` its 429 will
+/// announce (see [`RateLimiter::admit`]): a client that retries in a loop without waiting (a
+/// broken integration, a script) then costs the server one cheap refusal per second per
+/// connection instead of thousands, so it cannot eat the CPU the other restaurants need. Holds
+/// are bounded ([`MAX_HELD`] at once per limiter); past that, refusals are immediate.
 #[derive(Clone)]
 pub struct RateLimiter {
     limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     checks: Arc<std::sync::atomic::AtomicU64>,
+    held: Arc<tokio::sync::Semaphore>,
 }
+
+/// The most refused requests one limiter holds at once.
+pub const MAX_HELD: usize = 4096;
+/// The longest a refused request is held.
+pub const MAX_HOLD: Duration = Duration::from_secs(2);
 
 impl std::fmt::Debug for RateLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -125,6 +168,7 @@ impl RateLimiter {
         Self {
             limiter: Arc::new(governor::RateLimiter::keyed(quota)),
             checks: Arc::default(),
+            held: Arc::new(tokio::sync::Semaphore::new(MAX_HELD)),
         }
     }
 
@@ -134,7 +178,22 @@ impl RateLimiter {
         Self {
             limiter: Arc::new(governor::RateLimiter::keyed(quota)),
             checks: Arc::default(),
+            held: Arc::new(tokio::sync::Semaphore::new(MAX_HELD)),
         }
+    }
+
+    /// Takes one request from the key's budget; when it is spent, waits for the `Retry-After`
+    /// the refusal announces (whole seconds, at least one, at most [`MAX_HOLD`]) and returns
+    /// `Err(retry_after)`.
+    pub async fn admit(&self, key: &str) -> Result<(), Duration> {
+        let Err(retry_after) = self.check(key) else {
+            return Ok(());
+        };
+        if let Ok(_permit) = self.held.try_acquire() {
+            let announced = Duration::from_secs(retry_after.as_secs_f64().ceil().max(1.0) as u64);
+            tokio::time::sleep(announced.min(MAX_HOLD)).await;
+        }
+        Err(retry_after)
     }
 
     /// Takes one request from the key's budget, or `Err(retry_after)` when it is spent.
