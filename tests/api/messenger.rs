@@ -826,19 +826,13 @@ async fn a_refused_token_marks_the_page_and_the_message_failed(app: TestApp) {
     assert_eq!(fixed.expect(200)["status"], "connected");
 }
 
-async fn updates_after_a_day_carry_the_post_purchase_tag(app: TestApp) {
-    let graph = FakeGraph::start().await.unwrap();
-    let store = app.store();
-    drop(app);
-    let Some(app) = app_with_graph(store, &graph).await else {
-        return;
-    };
+/// A restaurant with a page whose customer `psid` ordered 3 cokes for pickup, paying cash, with
+/// every message at `at` (ms); the kitchen has taken the order (`IN_KITCHEN`).
+/// Returns the restaurant and the page.
+async fn pickup_in_the_kitchen(app: &TestApp, psid: &str, at: i64) -> (Restaurant, String) {
     let r = app.signup().await;
-    seed_menu(&app, &r).await;
+    seed_menu(app, &r).await;
     let page = app.connect_page(&r, Some("EAAGtoken"), json!({})).await;
-    let psid = "7301";
-    // The customer's last message is 25 hours old (a slow kitchen indeed).
-    let then = jiff::Timestamp::now().as_millisecond() - 25 * 3600 * 1000;
     for act in [
         text("3 coke"),
         tap("CHECKOUT"),
@@ -847,10 +841,23 @@ async fn updates_after_a_day_carry_the_post_purchase_tag(app: TestApp) {
         tap("PAY:cash"),
         tap("CONFIRM"),
     ] {
-        app.customer_at(&r, &page, psid, act, then).await;
+        app.customer_at(&r, &page, psid, act, at).await;
     }
-    let order = kitchen_queue(&app, &r.admin.access).await[0].clone();
-    crate::orders::step(&app, &r.admin.access, &order, "IN_KITCHEN").await;
+    let order = kitchen_queue(app, &r.admin.access).await[0].clone();
+    crate::orders::step(app, &r.admin.access, &order, "IN_KITCHEN").await;
+    (r, page)
+}
+
+async fn updates_after_a_day_carry_the_post_purchase_tag(app: TestApp) {
+    let graph = FakeGraph::start().await.unwrap();
+    let store = app.store();
+    drop(app);
+    let Some(app) = app_with_graph(store, &graph).await else {
+        return;
+    };
+    // The customer's last message is 25 hours old (a slow kitchen indeed).
+    let then = jiff::Timestamp::now().as_millisecond() - 25 * 3600 * 1000;
+    pickup_in_the_kitchen(&app, "7301", then).await;
     let tagged = eventually(Duration::from_secs(10), || async {
         graph.requests().iter().any(|r| {
             r.body["messaging_type"] == "MESSAGE_TAG"
@@ -898,22 +905,9 @@ async fn a_redelivered_order_event_does_not_message_the_customer_twice(app: Test
     let Some(app) = app_with_graph(store, &graph).await else {
         return;
     };
-    let r = app.signup().await;
-    seed_menu(&app, &r).await;
-    let page = app.connect_page(&r, Some("EAAGtoken"), json!({})).await;
+    let now = jiff::Timestamp::now().as_millisecond();
     let psid = "7501";
-    for act in [
-        text("3 coke"),
-        tap("CHECKOUT"),
-        tap("FUL:pickup"),
-        text("+66 81 234 5678"),
-        tap("PAY:cash"),
-        tap("CONFIRM"),
-    ] {
-        app.customer(&r, &page, psid, act).await;
-    }
-    let order = kitchen_queue(&app, &r.admin.access).await[0].clone();
-    crate::orders::step(&app, &r.admin.access, &order, "IN_KITCHEN").await;
+    let (r, page) = pickup_in_the_kitchen(&app, psid, now).await;
     let prepared = |graph: &FakeGraph| {
         graph
             .sent_messages()
