@@ -177,6 +177,12 @@ pub fn build_router(state: AppState) -> Router {
         body: state.config.body_limit,
         webhook_body: fanorder_pages::intake::MAX_BODY,
         timeout: state.config.request_timeout.0,
+        tenant_turns: std::num::NonZeroU32::new(state.config.tenant_concurrency).map(|n| {
+            (
+                fanorder_platform::limits::Bulkhead::new(n),
+                state.auth.keys.clone(),
+            )
+        }),
     };
     let (routes, _spec) = openapi::routes().split_for_parts();
     let routes = routes

@@ -37,6 +37,12 @@ pub struct Limits {
     pub webhook_body: usize,
     /// How long a request may take.
     pub timeout: Duration,
+    /// Each restaurant's turns (the bulkhead) and the keys that tell whose a bearer token is;
+    /// none: unlimited.
+    pub tenant_turns: Option<(
+        fanorder_platform::limits::Bulkhead,
+        std::sync::Arc<fanorder_platform::auth::TokenKeys>,
+    )>,
 }
 
 /// Wraps the routes in the standard stack.
@@ -70,6 +76,10 @@ pub fn wrap<S: Clone + Send + Sync + 'static>(routes: Router<S>, limits: Limits)
                 .layer(middleware::from_fn(move |req: Request, next: Next| {
                     let public_rate = limits.public_rate.clone();
                     limit_public(public_rate, req, next)
+                }))
+                .layer(middleware::from_fn(move |req: Request, next: Next| {
+                    let turns = limits.tenant_turns.clone();
+                    take_turn(turns, req, next)
                 }))
                 .layer(middleware::from_fn(move |req: Request, next| {
                     let limit = if req.uri().path().starts_with("/webhooks/") {
@@ -181,6 +191,29 @@ async fn limit_public(
         }
         return next.run(Request::from_parts(parts, body)).await;
     }
+    next.run(request).await
+}
+
+/// Holds one of the restaurant's turns while its request is worked on (the response's headers;
+/// a stream's body is not counted). The tenant comes from a bearer token that verifies; requests
+/// without one (webhooks, sign-up, login) and forged tokens pass, to be refused or served by
+/// what follows. A live stream's request returns at once, so it holds no turn.
+async fn take_turn(
+    turns: Option<(
+        fanorder_platform::limits::Bulkhead,
+        std::sync::Arc<fanorder_platform::auth::TokenKeys>,
+    )>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let tenant = turns.as_ref().and_then(|(_, keys)| {
+        let token = fanorder_platform::auth::bearer_in(request.headers())?;
+        keys.verify(token).ok().map(|claims| claims.tenant)
+    });
+    let _turn = match (&turns, tenant) {
+        (Some((bulkhead, _)), Some(tenant)) => Some(bulkhead.enter(&tenant.to_string()).await),
+        _ => None,
+    };
     next.run(request).await
 }
 
@@ -325,6 +358,7 @@ mod tests {
                 body: 1024,
                 webhook_body: 2048,
                 timeout,
+                tenant_turns: None,
             },
         )
     }

@@ -320,6 +320,9 @@ pub struct Config {
     pub tenant_rate_per_second: u32,
     /// How many of them may come at once.
     pub tenant_rate_burst: u32,
+    /// Requests of one restaurant this process works on at the same time; more wait their turn
+    /// without using the CPU (0: no limit).
+    pub tenant_concurrency: u32,
     /// Sign-ups, logins, refreshes and customer registrations per minute from one client
     /// address, on average (0: no limit).
     pub public_rate_per_minute: u32,
@@ -356,6 +359,7 @@ impl Default for Config {
             sqlite_durability: "full".to_owned(),
             tenant_rate_per_second: 100,
             tenant_rate_burst: 200,
+            tenant_concurrency: 4,
             public_rate_per_minute: 60,
             public_rate_burst: 30,
         }

@@ -120,6 +120,22 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::ZERO);
     }
 
+    #[tokio::test]
+    async fn a_bulkhead_lets_per_key_requests_in_at_once_and_others_pass() {
+        let bulkhead = Bulkhead::new(std::num::NonZeroU32::new(2).unwrap());
+        let first = bulkhead.enter("noisy").await;
+        let _second = bulkhead.enter("noisy").await;
+        let third = tokio::time::timeout(Duration::from_millis(50), bulkhead.enter("noisy"));
+        assert!(third.await.is_err(), "a third request of the key waits");
+        let _quiet = tokio::time::timeout(Duration::from_millis(50), bulkhead.enter("quiet"))
+            .await
+            .expect("another key does not wait");
+        drop(first);
+        let _third = tokio::time::timeout(Duration::from_millis(50), bulkhead.enter("noisy"))
+            .await
+            .expect("a turn ends with its permit");
+    }
+
     #[test]
     fn the_window_resets() {
         let limiter = FailureLimiter::new(1, Duration::from_millis(30), 100);
@@ -216,6 +232,49 @@ impl RateLimiter {
                     ))
                     .max(Duration::from_millis(1))
             })
+    }
+}
+
+/// A bulkhead per key (a restaurant): at most `per_key` of its requests are worked on at once;
+/// the rest wait for a turn, holding no CPU. A rate limit bounds how much a restaurant may ask
+/// over a second; this bounds how much of the machine it holds at any instant, so a burst from
+/// one restaurant queues behind itself rather than in front of everybody else.
+#[derive(Clone)]
+pub struct Bulkhead {
+    gates: moka::sync::Cache<String, Arc<tokio::sync::Semaphore>>,
+    per_key: usize,
+}
+
+impl std::fmt::Debug for Bulkhead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bulkhead")
+            .field("per_key", &self.per_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bulkhead {
+    /// At most `per_key` requests per key at once.
+    pub fn new(per_key: std::num::NonZeroU32) -> Self {
+        Self {
+            // A key idle for a minute is forgotten; one still in use keeps its gate alive
+            // through the permits it holds.
+            gates: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(Duration::from_secs(60))
+                .build(),
+            per_key: per_key.get() as usize,
+        }
+    }
+
+    /// Waits for one of the key's turns; the turn ends when the permit is dropped.
+    pub async fn enter(&self, key: &str) -> tokio::sync::OwnedSemaphorePermit {
+        let gate = self.gates.get_with(key.to_owned(), || {
+            Arc::new(tokio::sync::Semaphore::new(self.per_key))
+        });
+        gate.acquire_owned()
+            .await
+            .unwrap_or_else(|_| unreachable!("the gate is never closed"))
     }
 }
 
