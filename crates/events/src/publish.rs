@@ -24,6 +24,32 @@ pub trait Publisher: Send + Sync + 'static {
     async fn publish(&self, events: &[&Event]) -> Vec<bool>;
 }
 
+/// [`Publisher::publish`] for a publisher that handles events one at a time: each event is
+/// accepted when `each` succeeds; a failure is logged (`not_yet` says what did not happen) and
+/// leaves that event to be offered again, while the others go on.
+pub async fn one_by_one<'a, F, Fut, E>(
+    events: &[&'a Event],
+    not_yet: &str,
+    mut each: F,
+) -> Vec<bool>
+where
+    F: FnMut(&'a Event) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let mut accepted = Vec::with_capacity(events.len());
+    for event in events {
+        match each(event).await {
+            Ok(()) => accepted.push(true),
+            Err(err) => {
+                tracing::warn!(event_id = %event.event_id, error = %err, "{not_yet}");
+                accepted.push(false);
+            }
+        }
+    }
+    accepted
+}
+
 /// The AWS SDK configuration with timeouts on every call; honours `AWS_ENDPOINT_URL_*`.
 pub async fn aws_config() -> aws_config::SdkConfig {
     let timeouts = TimeoutConfig::builder()
@@ -342,5 +368,29 @@ mod tests {
             "an oversized entry goes alone"
         );
         assert!(batches(&[]).is_empty());
+    }
+
+    #[tokio::test]
+    async fn one_by_one_refuses_only_the_events_that_failed() {
+        let events: Vec<Event> = (0..3)
+            .map(|n| {
+                Event::new(
+                    crate::EventType::OrderPlaced,
+                    fanorder_platform::TenantId::new(),
+                    jiff::Timestamp::UNIX_EPOCH,
+                    serde_json::json!({"n": n}),
+                )
+            })
+            .collect();
+        let refs: Vec<&Event> = events.iter().collect();
+        let accepted = one_by_one(&refs, "not yet", |event| async move {
+            if event.data["n"] == 1 {
+                Err("down")
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+        assert_eq!(accepted, [true, false, true]);
     }
 }

@@ -246,17 +246,10 @@ impl Publisher for SalesLedger {
     }
 
     async fn publish(&self, events: &[&Event]) -> Vec<bool> {
-        let mut accepted = Vec::with_capacity(events.len());
-        for event in events {
-            match self.fold(event).await {
-                Ok(()) => accepted.push(true),
-                Err(err) => {
-                    tracing::warn!(event_id = %event.event_id, error = %err, "sales report not updated yet");
-                    accepted.push(false);
-                }
-            }
-        }
-        accepted
+        fanorder_events::publish::one_by_one(events, "sales report not updated yet", |event| {
+            self.fold(event)
+        })
+        .await
     }
 }
 

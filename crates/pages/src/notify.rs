@@ -124,16 +124,9 @@ impl Publisher for Notifier {
     }
 
     async fn publish(&self, events: &[&Event]) -> Vec<bool> {
-        let mut accepted = Vec::with_capacity(events.len());
-        for event in events {
-            match self.notify(event).await {
-                Ok(()) => accepted.push(true),
-                Err(err) => {
-                    tracing::warn!(event_id = %event.event_id, error = %err, "order status message not sent yet");
-                    accepted.push(false);
-                }
-            }
-        }
-        accepted
+        fanorder_events::publish::one_by_one(events, "order status message not sent yet", |event| {
+            self.notify(event)
+        })
+        .await
     }
 }
