@@ -119,6 +119,23 @@ pub async fn page(
         .transpose()?)
 }
 
+/// One page of a query's items, decoded.
+async fn query_page<T: serde::de::DeserializeOwned>(
+    table: &Table,
+    query: &Query,
+    cursor: Option<&str>,
+) -> Result<PageOf<T>, ApiError> {
+    let found = table.query(query, cursor).await?;
+    Ok(PageOf {
+        items: found
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?,
+        next_cursor: found.next_cursor,
+    })
+}
+
 /// One page of the tenant's pages.
 pub async fn pages(
     table: &Table,
@@ -129,15 +146,7 @@ pub async fn pages(
     let query = Query::table(tenant.partition())
         .begins_with("PAGE#")
         .limit(limit);
-    let found = table.query(&query, cursor).await?;
-    Ok(PageOf {
-        items: found
-            .items
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?,
-        next_cursor: found.next_cursor,
-    })
+    query_page(table, &query, cursor).await
 }
 
 /// Saves a page change made from the version read.
@@ -249,15 +258,7 @@ pub async fn conversations(
     let query = Query::index("gsi2", conversations_partition(tenant, page_id))
         .reverse()
         .limit(limit);
-    let found = table.query(&query, cursor).await?;
-    Ok(PageOf {
-        items: found
-            .items
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?,
-        next_cursor: found.next_cursor,
-    })
+    query_page(table, &query, cursor).await
 }
 
 /// The put that records a message.
@@ -356,15 +357,7 @@ pub async fn messages(
         .begins_with(format!("MSG#{page_id}#{psid}#"))
         .reverse()
         .limit(limit);
-    let found = table.query(&query, cursor).await?;
-    Ok(PageOf {
-        items: found
-            .items
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?,
-        next_cursor: found.next_cursor,
-    })
+    query_page(table, &query, cursor).await
 }
 
 /// An inbound event as stored: the raw event, where it came from, and whether it was handled.
