@@ -16,3 +16,10 @@ pub mod simulate;
 pub mod workers;
 
 pub use app::{AppState, build_router, open_table};
+
+/// Every program linked with this crate (`fanorder`, the Lambda functions, the benchmarks and
+/// tests) allocates with mimalloc. The request paths allocate many small short-lived values
+/// across threads (request parts, JSON trees, store items handed to the writer thread); under
+/// glibc's malloc that was a fifth of the webhook intake's CPU (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
