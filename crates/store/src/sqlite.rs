@@ -2,11 +2,12 @@
 //! only at checkpoints: [`Durability`]).
 //!
 //! All writes go to one writer thread that owns the write connection. It takes every request
-//! waiting in its queue, runs each in its own savepoint inside one transaction, commits once
-//! (one fsync for the whole group) and only then answers each request: a group commit, as
-//! databases do, so a flood of small writes does not pay one fsync each. Reads run on a few
-//! reader threads with their own connections. No SQLite call ever runs on an async runtime
-//! thread.
+//! waiting in its queue, applies them in one transaction, commits once (one fsync for the
+//! whole group) and only then answers each request: a group commit, as databases do, so a
+//! flood of small writes does not pay one fsync each. Each request's conditions are checked
+//! before it writes anything, so a refused request leaves nothing to undo (no savepoints).
+//! Reads run on a few reader threads with their own connections. No SQLite call ever runs on
+//! an async runtime thread.
 //!
 //! Keys are TEXT with SQLite's BINARY collation, which compares UTF-8 bytes: the same order as
 //! DynamoDB. Index entries live in `gsi_entries`, maintained in the same transaction as the
@@ -19,7 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use fanorder_platform::Clock;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::oneshot;
 
 use crate::cursor::Position;
@@ -28,7 +29,7 @@ use crate::model::{
     Capacity, CmpOp, Delete, Item, Key, Put, Query, SortKey, StoreError, StoreResult, TxFailure,
     TxOp, Update, Value,
 };
-use crate::schema::TableSchema;
+use crate::schema::{IndexSchema, TableSchema};
 use crate::table::Backend;
 
 /// Tuning for the embedded adapter.
@@ -140,7 +141,9 @@ CREATE TABLE IF NOT EXISTS gsi_entries (
     sk TEXT NOT NULL,
     PRIMARY KEY (idx, ipk, isk, pk, sk)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS gsi_entries_by_item ON gsi_entries (pk, sk);
+-- Replaced and removed items' index entries are deleted by their exact keys, computed from
+-- the item as it was; an index by item only cost every write one more B-tree insert.
+DROP INDEX IF EXISTS gsi_entries_by_item;
 ";
 
 fn unavailable(err: impl std::fmt::Display) -> StoreError {
@@ -169,7 +172,7 @@ impl Sqlite {
             std::fs::create_dir_all(parent).map_err(unavailable)?;
         }
         let schema = TableSchema::load();
-        let mut write_conn = Connection::open(&path).map_err(unavailable)?;
+        let write_conn = Connection::open(&path).map_err(unavailable)?;
         let synchronous = match options.durability {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
@@ -190,7 +193,7 @@ impl Sqlite {
         let max_group = options.max_group.max(1);
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(&mut write_conn, &write_rx, schema, max_group))
+            .spawn(move || writer_loop(&write_conn, &write_rx, schema, max_group))
             .map_err(unavailable)?;
 
         let (readers, read_rx) = crossbeam_channel::unbounded::<ReadJob>();
@@ -244,10 +247,11 @@ impl Sqlite {
 
     /// Removes expired items now (the sweeper does this on its own every minute); returns how many.
     pub async fn sweep(&self) -> StoreResult<usize> {
-        match self
-            .write(WriteOp::Sweep, self.clock.now_epoch_seconds())
-            .await?
-        {
+        self.sweep_at(self.clock.now_epoch_seconds()).await
+    }
+
+    async fn sweep_at(&self, now: i64) -> StoreResult<usize> {
+        match self.write(WriteOp::Sweep, now).await? {
             WriteOutput::Swept(n) => Ok(n),
             _ => Err(unavailable("unexpected sweep output")),
         }
@@ -276,7 +280,7 @@ impl Sqlite {
 }
 
 fn writer_loop(
-    conn: &mut Connection,
+    conn: &Connection,
     jobs: &Receiver<WriteJob>,
     schema: &'static TableSchema,
     max_group: usize,
@@ -289,48 +293,60 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        let results = commit_group(conn, schema, &group);
-        for (job, result) in group.into_iter().zip(results) {
+        let (ops, replies): (Vec<_>, Vec<_>) = group
+            .into_iter()
+            .map(|job| ((job.op, job.now), job.reply))
+            .unzip();
+        let results = commit_group(conn, schema, ops);
+        for (reply, result) in replies.into_iter().zip(results) {
             // The caller may have gone away (request cancelled); its write still stands.
-            let _ = job.reply.send(result);
+            let _ = reply.send(result);
         }
     }
 }
 
-/// Runs every job of the group in its own savepoint of one transaction and commits once.
+/// Applies a group of writes in one transaction and commits once. Each write is planned
+/// before it writes anything (rows read, conditions checked, new items computed), so a refused
+/// write leaves nothing to undo and needs no savepoint. A failure while writing (the disk, not
+/// a condition) rolls back the whole group and fails every write in it: none was acknowledged,
+/// none is kept.
 fn commit_group(
-    conn: &mut Connection,
+    conn: &Connection,
     schema: &TableSchema,
-    group: &[WriteJob],
+    ops: Vec<(WriteOp, i64)>,
 ) -> Vec<StoreResult<WriteOutput>> {
-    let fail_all = |err: StoreError| group.iter().map(|_| Err(err.clone())).collect();
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(err) => return fail_all(unavailable(err)),
-    };
-    let mut results = Vec::with_capacity(group.len());
-    for job in group {
-        let outcome = match tx.savepoint() {
-            Ok(mut sp) => {
-                let outcome = apply(&sp, schema, &job.op, job.now);
-                if outcome.is_ok() {
-                    match sp.commit() {
-                        Ok(()) => outcome,
-                        Err(err) => Err(unavailable(err)),
-                    }
-                } else {
-                    let _ = sp.rollback();
-                    outcome
+    let count = ops.len();
+    let fail_all = |err: StoreError| (0..count).map(|_| Err(err.clone())).collect();
+    if let Err(err) = run(conn, "BEGIN IMMEDIATE") {
+        // Whatever was left open is no one's: the next group starts clean.
+        let _ = run(conn, "ROLLBACK");
+        return fail_all(unavailable(err));
+    }
+    let mut results = Vec::with_capacity(count);
+    for (op, now) in ops {
+        match plan(conn, schema, op, now) {
+            Ok(planned) => {
+                if let Err(err) = planned.write(conn, schema) {
+                    let _ = run(conn, "ROLLBACK");
+                    return fail_all(err);
                 }
+                results.push(Ok(planned.output()));
             }
-            Err(err) => Err(unavailable(err)),
-        };
-        results.push(outcome);
+            Err(refused) => results.push(Err(refused)),
+        }
     }
-    match tx.commit() {
+    match run(conn, "COMMIT") {
         Ok(()) => results,
-        Err(err) => fail_all(unavailable(err)),
+        Err(err) => {
+            let _ = run(conn, "ROLLBACK");
+            fail_all(unavailable(err))
+        }
     }
+}
+
+/// Runs a statement without parameters through the statement cache.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 fn sweeper_loop(stop: &Receiver<()>, writer: &Sender<WriteJob>, clock: &Clock, every: Duration) {
@@ -359,108 +375,205 @@ fn sweeper_loop(stop: &Receiver<()>, writer: &Sender<WriteJob>, clock: &Clock, e
 
 const SWEEP_BATCH: usize = 1000;
 
-fn apply(
-    conn: &Connection,
-    schema: &TableSchema,
-    op: &WriteOp,
-    now: i64,
-) -> StoreResult<WriteOutput> {
+/// One row to write, with the row it replaces (whose index entries go).
+enum RowWrite {
+    Store {
+        key: Key,
+        item: Item,
+        previous: Option<Item>,
+    },
+    Remove {
+        key: Key,
+        previous: Option<Item>,
+    },
+}
+
+/// What a write answers once committed.
+enum Answer {
+    Done,
+    /// The item of the (only) row written.
+    Stored,
+    Removed(Option<Item>),
+    Swept(usize),
+}
+
+/// A write whose conditions hold: the rows it writes and its answer.
+struct Planned {
+    rows: Vec<RowWrite>,
+    answer: Answer,
+}
+
+impl Planned {
+    fn write(&self, conn: &Connection, schema: &TableSchema) -> StoreResult<()> {
+        for row in &self.rows {
+            match row {
+                RowWrite::Store {
+                    key,
+                    item,
+                    previous,
+                } => store_item(conn, schema, key, item, previous.as_ref())?,
+                RowWrite::Remove { key, previous } => {
+                    remove_item(conn, schema, key, previous.as_ref())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn output(self) -> WriteOutput {
+        match self.answer {
+            Answer::Done => WriteOutput::Done,
+            Answer::Removed(item) => WriteOutput::Removed(item),
+            Answer::Swept(n) => WriteOutput::Swept(n),
+            Answer::Stored => match self.rows.into_iter().next() {
+                Some(RowWrite::Store { item, .. }) => WriteOutput::Item(item),
+                _ => WriteOutput::Done,
+            },
+        }
+    }
+}
+
+/// Reads what `op` needs and checks its conditions, writing nothing.
+fn plan(conn: &Connection, schema: &TableSchema, op: WriteOp, now: i64) -> StoreResult<Planned> {
+    let refused = |row: Row| StoreError::ConditionFailed {
+        current: row.into_visible().map(Box::new),
+    };
     match op {
         WriteOp::Put(put) => {
             let key = item_key(schema, &put.item)?;
-            let current = load_visible(conn, &key, now)?;
+            let row = Row::load(conn, &key, now)?;
             if let Some(cond) = &put.cond
-                && !eval::holds(cond, current.as_ref())
+                && !eval::holds(cond, row.visible())
             {
-                return Err(StoreError::ConditionFailed {
-                    current: current.map(Box::new),
-                });
+                return Err(refused(row));
             }
-            store_item(conn, schema, &key, &put.item)?;
-            Ok(WriteOutput::Done)
+            Ok(Planned {
+                rows: vec![RowWrite::Store {
+                    key,
+                    item: put.item,
+                    previous: row.into_stored(),
+                }],
+                answer: Answer::Done,
+            })
         }
         WriteOp::Delete(delete) => {
-            let current = load_visible(conn, &delete.key, now)?;
+            let row = Row::load(conn, &delete.key, now)?;
             if let Some(cond) = &delete.cond
-                && !eval::holds(cond, current.as_ref())
+                && !eval::holds(cond, row.visible())
             {
-                return Err(StoreError::ConditionFailed {
-                    current: current.map(Box::new),
-                });
+                return Err(refused(row));
             }
-            remove_item(conn, &delete.key)?;
-            Ok(WriteOutput::Removed(current))
+            let answer = Answer::Removed(row.visible().cloned());
+            Ok(Planned {
+                rows: vec![RowWrite::Remove {
+                    key: delete.key,
+                    previous: row.into_stored(),
+                }],
+                answer,
+            })
         }
         WriteOp::Update(update) => {
-            let current = load_visible(conn, &update.key, now)?;
+            let row = Row::load(conn, &update.key, now)?;
             if let Some(cond) = &update.cond
-                && !eval::holds(cond, current.as_ref())
+                && !eval::holds(cond, row.visible())
             {
-                return Err(StoreError::ConditionFailed {
-                    current: current.map(Box::new),
-                });
+                return Err(refused(row));
             }
-            let item = updated(schema, current, update)?;
-            store_item(conn, schema, &update.key, &item)?;
-            Ok(WriteOutput::Item(item))
+            let item = updated(schema, row.visible().cloned(), &update)?;
+            Ok(Planned {
+                rows: vec![RowWrite::Store {
+                    key: update.key,
+                    item,
+                    previous: row.into_stored(),
+                }],
+                answer: Answer::Stored,
+            })
         }
         WriteOp::Transact(ops) => {
             // Every condition is checked against the state before the transaction (no two
             // operations touch the same item), then everything is written.
-            let mut currents = Vec::with_capacity(ops.len());
+            let mut loaded = Vec::with_capacity(ops.len());
             let mut failures = Vec::new();
-            for (index, op) in ops.iter().enumerate() {
-                let (key, cond) = match op {
+            for (index, op) in ops.into_iter().enumerate() {
+                let (key, cond) = match &op {
                     TxOp::Put(put) => (item_key(schema, &put.item)?, put.cond.as_ref()),
                     TxOp::Delete(delete) => (delete.key.clone(), delete.cond.as_ref()),
                     TxOp::Update(update) => (update.key.clone(), update.cond.as_ref()),
                     TxOp::Check(check) => (check.key.clone(), Some(&check.cond)),
                 };
-                let current = load_visible(conn, &key, now)?;
+                let row = Row::load(conn, &key, now)?;
                 if let Some(cond) = cond
-                    && !eval::holds(cond, current.as_ref())
+                    && !eval::holds(cond, row.visible())
                 {
                     failures.push(TxFailure {
                         index,
-                        current: current.clone(),
+                        current: row.visible().cloned(),
                     });
                 }
-                currents.push((key, current));
+                loaded.push((op, key, row));
             }
             if !failures.is_empty() {
                 return Err(StoreError::TransactionCanceled { failures });
             }
-            for (op, (key, current)) in ops.iter().zip(currents) {
+            let mut rows = Vec::with_capacity(loaded.len());
+            for (op, key, row) in loaded {
                 match op {
-                    TxOp::Put(put) => store_item(conn, schema, &key, &put.item)?,
-                    TxOp::Delete(_) => remove_item(conn, &key)?,
+                    TxOp::Put(put) => rows.push(RowWrite::Store {
+                        key,
+                        item: put.item,
+                        previous: row.into_stored(),
+                    }),
+                    TxOp::Delete(_) => rows.push(RowWrite::Remove {
+                        key,
+                        previous: row.into_stored(),
+                    }),
                     TxOp::Update(update) => {
-                        let item = updated(schema, current, update)?;
-                        store_item(conn, schema, &key, &item)?;
+                        let item = updated(schema, row.visible().cloned(), &update)?;
+                        rows.push(RowWrite::Store {
+                            key,
+                            item,
+                            previous: row.into_stored(),
+                        });
                     }
                     TxOp::Check(_) => {}
                 }
             }
-            Ok(WriteOutput::Done)
+            Ok(Planned {
+                rows,
+                answer: Answer::Done,
+            })
         }
         WriteOp::Sweep => {
             let mut stmt = conn
-                .prepare_cached("SELECT pk, sk FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT ?2")
+                .prepare_cached("SELECT pk, sk, body FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT ?2")
                 .map_err(unavailable)?;
-            let keys = stmt
+            let expired = stmt
                 .query_map(params![now, SWEEP_BATCH as i64], |row| {
-                    Ok(Key {
-                        pk: row.get(0)?,
-                        sk: row.get(1)?,
-                    })
+                    Ok((
+                        Key {
+                            pk: row.get(0)?,
+                            sk: row.get(1)?,
+                        },
+                        row.get::<_, Vec<u8>>(2)?,
+                    ))
                 })
                 .map_err(unavailable)?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(unavailable)?;
-            for key in &keys {
-                remove_item(conn, key)?;
-            }
-            Ok(WriteOutput::Swept(keys.len()))
+            let count = expired.len();
+            let rows = expired
+                .into_iter()
+                .map(|(key, body)| {
+                    Ok(RowWrite::Remove {
+                        key,
+                        previous: Some(decode(&body)?),
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Planned {
+                rows,
+                answer: Answer::Swept(count),
+            })
         }
     }
 }
@@ -509,7 +622,82 @@ fn load_visible(conn: &Connection, key: &Key, now: i64) -> StoreResult<Option<It
     body.map(|b| decode(&b)).transpose()
 }
 
-fn store_item(conn: &Connection, schema: &TableSchema, key: &Key, item: &Item) -> StoreResult<()> {
+/// An item's row as a write finds it: absent, live, or expired but not yet swept (invisible to
+/// conditions and reads, but its index entries are still there to delete).
+enum Row {
+    Absent,
+    Live(Item),
+    Expired(Item),
+}
+
+impl Row {
+    fn load(conn: &Connection, key: &Key, now: i64) -> StoreResult<Self> {
+        let mut stmt = conn
+            .prepare_cached("SELECT body, expires_at FROM items WHERE pk = ?1 AND sk = ?2")
+            .map_err(unavailable)?;
+        let row: Option<(Vec<u8>, Option<i64>)> = stmt
+            .query_row(params![key.pk, key.sk], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()
+            .map_err(unavailable)?;
+        Ok(match row {
+            None => Self::Absent,
+            Some((body, expires_at)) => {
+                let item = decode(&body)?;
+                if expires_at.is_none_or(|at| at > now) {
+                    Self::Live(item)
+                } else {
+                    Self::Expired(item)
+                }
+            }
+        })
+    }
+
+    /// What conditions and reads see.
+    fn visible(&self) -> Option<&Item> {
+        match self {
+            Self::Live(item) => Some(item),
+            Self::Absent | Self::Expired(_) => None,
+        }
+    }
+
+    fn into_visible(self) -> Option<Item> {
+        match self {
+            Self::Live(item) => Some(item),
+            Self::Absent | Self::Expired(_) => None,
+        }
+    }
+
+    /// What is stored, expired or not.
+    fn into_stored(self) -> Option<Item> {
+        match self {
+            Self::Live(item) | Self::Expired(item) => Some(item),
+            Self::Absent => None,
+        }
+    }
+}
+
+/// An item's entry in an index, when it has both of the index's keys (sparse indexes).
+fn index_entry<'a>(index: &IndexSchema, item: &'a Item) -> Option<(&'a str, &'a str)> {
+    match (
+        item.get(&index.partition_key.name),
+        item.get(&index.sort_key.name),
+    ) {
+        (Some(Value::S(ipk)), Some(Value::S(isk))) => Some((ipk, isk)),
+        _ => None,
+    }
+}
+
+/// Writes `item` over `previous` (the row stored under the key, if any), moving its index
+/// entries only where their keys changed.
+fn store_item(
+    conn: &Connection,
+    schema: &TableSchema,
+    key: &Key,
+    item: &Item,
+    previous: Option<&Item>,
+) -> StoreResult<()> {
     let body = encode(item)?;
     let expires_at = eval::expiry(item, &schema.ttl_attribute);
     conn.prepare_cached(
@@ -517,15 +705,16 @@ fn store_item(conn: &Connection, schema: &TableSchema, key: &Key, item: &Item) -
     )
     .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk, body, expires_at]))
     .map_err(unavailable)?;
-    conn.prepare_cached("DELETE FROM gsi_entries WHERE pk = ?1 AND sk = ?2")
-        .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk]))
-        .map_err(unavailable)?;
     for index in &schema.global_secondary_indexes {
-        // Sparse indexes: only items with both index keys are in the index.
-        if let (Some(Value::S(ipk)), Some(Value::S(isk))) = (
-            item.get(&index.partition_key.name),
-            item.get(&index.sort_key.name),
-        ) {
+        let old = previous.and_then(|p| index_entry(index, p));
+        let new = index_entry(index, item);
+        if old == new {
+            continue;
+        }
+        if let Some((ipk, isk)) = old {
+            delete_entry(conn, index, (ipk, isk), key)?;
+        }
+        if let Some((ipk, isk)) = new {
             conn.prepare_cached(
                 "INSERT INTO gsi_entries (idx, ipk, isk, pk, sk) VALUES (?1, ?2, ?3, ?4, ?5)",
             )
@@ -536,14 +725,34 @@ fn store_item(conn: &Connection, schema: &TableSchema, key: &Key, item: &Item) -
     Ok(())
 }
 
-fn remove_item(conn: &Connection, key: &Key) -> StoreResult<()> {
-    for sql in [
-        "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-        "DELETE FROM gsi_entries WHERE pk = ?1 AND sk = ?2",
-    ] {
-        conn.prepare_cached(sql)
-            .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk]))
-            .map_err(unavailable)?;
+fn delete_entry(
+    conn: &Connection,
+    index: &IndexSchema,
+    (ipk, isk): (&str, &str),
+    key: &Key,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "DELETE FROM gsi_entries WHERE idx = ?1 AND ipk = ?2 AND isk = ?3 AND pk = ?4 AND sk = ?5",
+    )
+    .and_then(|mut stmt| stmt.execute(params![index.name, ipk, isk, key.pk, key.sk]))
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Removes the row under `key` and the index entries of `previous`, the item stored there.
+fn remove_item(
+    conn: &Connection,
+    schema: &TableSchema,
+    key: &Key,
+    previous: Option<&Item>,
+) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+        .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk]))
+        .map_err(unavailable)?;
+    for index in &schema.global_secondary_indexes {
+        if let Some(entry) = previous.and_then(|p| index_entry(index, p)) {
+            delete_entry(conn, index, entry, key)?;
+        }
     }
     Ok(())
 }
@@ -759,6 +968,112 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(SCHEMA_SQL).unwrap();
         conn.execute_batch(SCHEMA_SQL).unwrap();
+    }
+
+    fn item(sk: &str, gsi: Option<(&str, &str)>, expires_at: Option<i64>) -> Item {
+        let mut attrs = HashMap::from([
+            ("tenant_id".to_owned(), Value::S("T#1".into())),
+            ("sk".to_owned(), Value::S(sk.into())),
+        ]);
+        if let Some((ipk, isk)) = gsi {
+            attrs.insert("gsi1pk".to_owned(), Value::S(ipk.into()));
+            attrs.insert("gsi1sk".to_owned(), Value::S(isk.into()));
+        }
+        if let Some(at) = expires_at {
+            attrs.insert("expires_at".to_owned(), Value::N(at.to_string()));
+        }
+        Item::from(attrs)
+    }
+
+    fn index_rows(path: &Path) -> Vec<(String, String, String)> {
+        let conn = Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT ipk, isk, sk FROM gsi_entries ORDER BY sk")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// Index entries are deleted by the keys of the item they were written for: replacing,
+    /// updating, deleting, overwriting an expired item and sweeping leave no entry behind.
+    #[tokio::test]
+    async fn index_entries_follow_their_items_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            // A database from before: it had an index by item, now dropped at open.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&SCHEMA_SQL.replace(
+                "DROP INDEX IF EXISTS gsi_entries_by_item;",
+                "CREATE INDEX IF NOT EXISTS gsi_entries_by_item ON gsi_entries (pk, sk);",
+            ))
+            .unwrap();
+        }
+        let store = Sqlite::open(&path, SqliteOptions::default(), Clock::system())
+            .await
+            .unwrap();
+        let put = |i| Put {
+            item: i,
+            cond: None,
+        };
+        store
+            .put(put(item("A", Some(("P", "1")), None)), 0)
+            .await
+            .unwrap();
+        store
+            .put(put(item("A", Some(("Q", "2")), None)), 0)
+            .await
+            .unwrap();
+        store
+            .put(put(item("B", Some(("P", "3")), Some(100))), 0)
+            .await
+            .unwrap();
+        store
+            .put(put(item("C", Some(("P", "4")), Some(100))), 0)
+            .await
+            .unwrap();
+        store
+            .put(put(item("D", Some(("P", "5")), None)), 0)
+            .await
+            .unwrap();
+        assert_eq!(index_rows(&path).len(), 4);
+        // B has expired (now = 200) but is not swept: writing over it moves its entry.
+        let fresh = Put {
+            item: item("B", Some(("R", "6")), None),
+            cond: Some(crate::model::Cond::NotExists),
+        };
+        store.put(fresh, 200).await.unwrap();
+        store.put(put(item("D", None, None)), 200).await.unwrap();
+        assert_eq!(store.sweep_at(200).await.unwrap(), 1, "C expired");
+        assert_eq!(
+            index_rows(&path),
+            vec![
+                ("Q".to_owned(), "2".to_owned(), "A".to_owned()),
+                ("R".to_owned(), "6".to_owned(), "B".to_owned()),
+            ]
+        );
+        store
+            .delete(
+                Delete {
+                    key: Key::new("T#1", "A"),
+                    cond: None,
+                },
+                200,
+            )
+            .await
+            .unwrap();
+        assert_eq!(index_rows(&path).len(), 1);
+        let conn = Connection::open(&path).unwrap();
+        let old_index: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'gsi_entries_by_item'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(old_index, 0);
     }
 
     #[tokio::test]
