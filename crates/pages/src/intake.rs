@@ -29,11 +29,13 @@ pub const MAX_EVENTS: usize = 1000;
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// What the webhook needs: the app secret and verify token, caches of page routes and tenant
-/// status, and the worker's wake-up.
+/// status, and the worker's wake-up. Shared: each request takes a clone.
 #[derive(Clone)]
-pub struct Intake {
-    app_secret: Arc<Vec<u8>>,
-    verify_token: Arc<str>,
+pub struct Intake(Arc<Parts>);
+
+struct Parts {
+    app_secret: Vec<u8>,
+    verify_token: String,
     routes: moka::future::Cache<String, Option<TenantId>>,
     active: moka::future::Cache<TenantId, bool>,
     pending: bool,
@@ -43,7 +45,7 @@ pub struct Intake {
 impl std::fmt::Debug for Intake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Intake")
-            .field("pending", &self.pending)
+            .field("pending", &self.0.pending)
             .finish_non_exhaustive()
     }
 }
@@ -53,9 +55,9 @@ impl Intake {
     /// pending index for a local worker (off on AWS, where the stream delivers them).
     pub fn new(app_secret: &[u8], verify_token: &str, pending: bool) -> Self {
         let ttl = Duration::from_secs(30);
-        Self {
-            app_secret: Arc::new(app_secret.to_vec()),
-            verify_token: verify_token.into(),
+        Self(Arc::new(Parts {
+            app_secret: app_secret.to_vec(),
+            verify_token: verify_token.to_owned(),
             routes: moka::future::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(ttl)
@@ -66,22 +68,23 @@ impl Intake {
                 .build(),
             pending,
             wake: Arc::new(Notify::new()),
-        }
+        }))
     }
 
     /// What the worker waits on.
     pub fn wake_signal(&self) -> Arc<Notify> {
-        self.wake.clone()
+        self.0.wake.clone()
     }
 
     /// Forgets a page's route (after it was connected or disconnected here).
     pub async fn forget(&self, page_id: &str) {
-        self.routes.invalidate(page_id).await;
+        self.0.routes.invalidate(page_id).await;
     }
 
     async fn tenant_of(&self, table: &Table, page_id: &str) -> Result<Option<TenantId>, ApiError> {
         let page = page_id.to_owned();
         let tenant = self
+            .0
             .routes
             .try_get_with(page, store::route(table, page_id))
             .await
@@ -90,6 +93,7 @@ impl Intake {
             return Ok(None);
         };
         let active = self
+            .0
             .active
             .try_get_with(tenant, async {
                 Ok::<_, ApiError>(
@@ -138,10 +142,10 @@ async fn handshake(
         .map(String::as_str)
         .unwrap_or_default();
     let challenge = params.get("hub.challenge").cloned().unwrap_or_default();
-    let token_ok = token.len() == intake.verify_token.len()
+    let token_ok = token.len() == intake.0.verify_token.len()
         && token
             .bytes()
-            .zip(intake.verify_token.bytes())
+            .zip(intake.0.verify_token.bytes())
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0;
     if mode != Some("subscribe") || !token_ok || challenge.len() > 1000 {
@@ -188,7 +192,7 @@ async fn receive(
     let signature = headers
         .get(webhook::SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok());
-    if !webhook::signature_valid(&intake.app_secret, signature, &body) {
+    if !webhook::signature_valid(&intake.0.app_secret, signature, &body) {
         return Err(ApiError::Unauthenticated(
             "missing or invalid X-Hub-Signature-256".into(),
         ));
@@ -215,11 +219,16 @@ async fn receive(
                 // "<USER_ID>") is kept in the inbox but starts no conversation.
                 psid: customer_of(event).filter(|id| parse_page_id(id).is_ok()),
                 dedupe: event.dedupe_key(),
-                event: serde_json::to_value(event).map_err(ApiError::internal)?,
+                event: serde_json::to_string(event).map_err(ApiError::internal)?,
                 standby: event.standby,
                 received_at: now,
             };
-            puts.push(store::inbox_put(&table, &tenant, &inbound, intake.pending)?);
+            puts.push(store::inbox_put(
+                &table,
+                &tenant,
+                &inbound,
+                intake.0.pending,
+            )?);
         }
     }
     // Concurrent conditional puts: the embedded store commits them together; a duplicate is
@@ -241,7 +250,7 @@ async fn receive(
         }
     }
     if stored > 0 {
-        intake.wake.notify_one();
+        intake.0.wake.notify_one();
     }
     Ok((
         StatusCode::OK,

@@ -370,13 +370,25 @@ pub struct Inbound {
     pub psid: Option<String>,
     /// The dedupe key.
     pub dedupe: String,
-    /// The event as Facebook sent it.
-    pub event: serde_json::Value,
+    /// The event as it was read from Facebook's body, as JSON text: one string attribute
+    /// rather than a tree of nested attributes, which cost the intake an allocation per field
+    /// to build and to store. Items written before as a map are still read.
+    #[serde(deserialize_with = "json_text")]
+    pub event: String,
     /// Whether it came on the `standby` channel (another app has the thread).
     #[serde(default)]
     pub standby: bool,
     /// When it arrived.
     pub received_at: Timestamp,
+}
+
+/// JSON text, stored as a string or (written by earlier versions) as a map.
+fn json_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    use serde::Deserialize;
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(text) => text,
+        tree => tree.to_string(),
+    })
 }
 
 /// The put that stores an inbound event once (the dedupe), into the pending index when a local
@@ -501,4 +513,43 @@ pub fn claim(key: &Key, now: Timestamp) -> TxOp {
         ],
         cond: Some(Cond::Exists.and(Cond::AttrNotExists("handled_at".into()))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_inbound_event_stored_as_a_map_by_an_earlier_version_is_still_read() {
+        #[derive(Serialize)]
+        struct Earlier {
+            page_id: &'static str,
+            dedupe: &'static str,
+            event: serde_json::Value,
+            received_at: Timestamp,
+        }
+        let event =
+            serde_json::json!({"sender": {"id": "1"}, "message": {"mid": "m.1", "text": "hi"}});
+        let earlier = Earlier {
+            page_id: "100",
+            dedupe: "m.1",
+            event: event.clone(),
+            received_at: Timestamp::UNIX_EPOCH,
+        };
+        let schema = fanorder_store::schema::TableSchema::load();
+        let key = Key::new("T#1", "INBOX#100#m.1");
+        let item = to_item(schema, &key, &earlier).unwrap();
+        assert!(matches!(item.get("event"), Some(Value::M(_))));
+        let read: Inbound = from_item(item).unwrap();
+        let text: serde_json::Value = serde_json::from_str(&read.event).unwrap();
+        assert_eq!(text, event);
+
+        let now = to_item(schema, &key, &read).unwrap();
+        assert!(
+            matches!(now.get("event"), Some(Value::S(_))),
+            "written as text"
+        );
+        let again: Inbound = from_item(now).unwrap();
+        assert_eq!(again.event, read.event);
+    }
 }

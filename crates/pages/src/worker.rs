@@ -235,7 +235,7 @@ pub async fn process(
     inbound: &Inbound,
 ) -> Result<(), ApiError> {
     let now = ctx.clock.now();
-    let event: Event = serde_json::from_value(inbound.event.clone()).map_err(ApiError::internal)?;
+    let event: Event = serde_json::from_str(&inbound.event).map_err(ApiError::internal)?;
     let page = store::page(&ctx.table, tenant, &inbound.page_id).await?;
     let (Some(page), Some(psid)) = (page, inbound.psid.clone()) else {
         // Disconnected page or an event without a customer: nothing to do but remember it.
