@@ -279,11 +279,9 @@ async fn late_sweep(store: Store) {
         .unwrap();
     assert_eq!(swept.noticed, 0, "not late yet");
     // The state's clock is the system clock: look from eleven minutes ahead instead.
-    let later = app.state.clone();
-    let mut later = later;
-    later.clock = fanorder_platform::Clock::manual(
+    let later = app.state.with_clock(fanorder_platform::Clock::manual(
         app.state.clock.now() + jiff::SignedDuration::from_mins(11),
-    );
+    ));
     let swept = fanorder_api::lambda::schedule::handle(&later, json!({}))
         .await
         .unwrap();

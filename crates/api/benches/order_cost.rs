@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 
 use fanorder_api::{AppState, build_router};
-use fanorder_events::{Delivery, Outbox};
+use fanorder_events::Delivery;
 use fanorder_platform::{Clock, Config, Secret, Secrets};
 use fanorder_store::testing::{self, StoreKind};
 use fanorder_store::{Capacity, Table};
@@ -65,8 +65,7 @@ fn main() {
         let secrets = Secrets::new(Secret::new(vec![4; 32]));
         let test = testing::table(StoreKind::Dynamodb, Clock::system(), &secrets.derive("cursor"), None).await.unwrap().unwrap();
         let table: Table = test.table.clone();
-        let mut state = AppState::new(table.clone(), Config::default(), &secrets, Clock::system()).unwrap();
-        state.outbox = Outbox::new(Delivery::Stream);
+        let state = AppState::with_delivery(table.clone(), Config::default(), &secrets, Clock::system(), Delivery::Stream).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = build_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -18,10 +18,49 @@ use fanorder_store::{StoreResult, Table};
 use crate::accounts::StoreAccounts;
 use crate::{middleware, openapi};
 
-/// What every handler can reach. Cheap to clone (everything inside is shared); each crate's
-/// routes take only the parts they need through `FromRef`.
-#[derive(Clone, Debug, FromRef)]
-pub struct AppState {
+/// What every handler can reach: one shared [`Parts`]. axum clones the state for every
+/// request, so this is a single reference count rather than the dozens of shared caches and
+/// clients inside. Each crate's routes take only the parts they need through `FromRef`.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Parts>);
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+/// `FromRef` for each part, as `#[derive(FromRef)]` would give a struct of them.
+macro_rules! parts_from_state {
+    ($($field:ident: $ty:ty),* $(,)?) => {
+        $(impl FromRef<AppState> for $ty {
+            fn from_ref(state: &AppState) -> Self {
+                state.$field.clone()
+            }
+        })*
+    };
+}
+
+parts_from_state!(
+    table: Table,
+    config: Arc<Config>,
+    clock: Clock,
+    auth: Auth,
+    passwords: Passwords,
+    login_limits: LoginLimits,
+    outbox: Outbox,
+    payments: Payments,
+    feed: Feed,
+    tokens: TokenBox,
+    messenger: Messenger,
+    intake: Intake,
+);
+
+/// The application's shared parts.
+#[derive(Clone, Debug)]
+pub struct Parts {
     /// The one table.
     pub table: Table,
     /// The configuration the process started with.
@@ -100,7 +139,7 @@ impl AppState {
             &secrets.fb_verify_token,
             delivery == Delivery::Poll,
         );
-        Ok(Self {
+        Ok(Self(Arc::new(Parts {
             table,
             config: Arc::new(config),
             clock,
@@ -113,11 +152,19 @@ impl AppState {
             tokens,
             messenger,
             intake,
-        })
+        })))
     }
 }
 
 impl AppState {
+    /// The same application read through another clock: what a scheduled job sees when it
+    /// looks ahead (tests), everything else shared.
+    pub fn with_clock(&self, clock: Clock) -> Self {
+        let mut parts = Parts::clone(&self.0);
+        parts.clock = clock;
+        Self(Arc::new(parts))
+    }
+
     /// The public base URL (payment links): configured, or this server's address.
     pub fn base_url(&self) -> String {
         self.config

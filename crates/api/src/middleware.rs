@@ -3,11 +3,12 @@
 //! body-size limit, and the request's tenant slot (`fanorder_platform::tenancy`). Unknown paths
 //! and methods answer 404/405 as problem+json.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -41,12 +42,14 @@ pub struct Limits {
     /// none: unlimited.
     pub tenant_turns: Option<(
         fanorder_platform::limits::Bulkhead,
-        std::sync::Arc<fanorder_platform::auth::TokenKeys>,
+        Arc<fanorder_platform::auth::TokenKeys>,
     )>,
 }
 
 /// Wraps the routes in the standard stack.
 pub fn wrap<S: Clone + Send + Sync + 'static>(routes: Router<S>, limits: Limits) -> Router<S> {
+    // The stack is cloned for every request: one shared reference, not the limiters' maps.
+    let limits = Arc::new(limits);
     routes
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -73,22 +76,9 @@ pub fn wrap<S: Clone + Send + Sync + 'static>(routes: Router<S>, limits: Limits)
                     StatusCode::SERVICE_UNAVAILABLE,
                     limits.timeout,
                 ))
-                .layer(middleware::from_fn(move |req: Request, next: Next| {
-                    let public_rate = limits.public_rate.clone();
-                    limit_public(public_rate, req, next)
-                }))
-                .layer(middleware::from_fn(move |req: Request, next: Next| {
-                    let turns = limits.tenant_turns.clone();
-                    take_turn(turns, req, next)
-                }))
-                .layer(middleware::from_fn(move |req: Request, next| {
-                    let limit = if req.uri().path().starts_with("/webhooks/") {
-                        limits.webhook_body.max(limits.body)
-                    } else {
-                        limits.body
-                    };
-                    limit_body(limit, req, next)
-                }))
+                .layer(middleware::from_fn_with_state(limits.clone(), limit_public))
+                .layer(middleware::from_fn_with_state(limits.clone(), take_turn))
+                .layer(middleware::from_fn_with_state(limits, limit_body))
                 // Filled once by whatever learns the tenant from a credential (the bearer
                 // token's extractor, a refresh token, the slug at login); on AWS it picks the
                 // tenant-scoped DynamoDB credentials.
@@ -170,12 +160,8 @@ const PUBLIC_LIMITED: [&str; 4] = [
 ];
 
 /// 429 with `Retry-After` once an address spent its budget on the public routes.
-async fn limit_public(
-    rate: Option<fanorder_platform::limits::RateLimiter>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if let Some(rate) = rate
+async fn limit_public(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
+    if let Some(rate) = &limits.public_rate
         && request.method() == http::Method::POST
         && PUBLIC_LIMITED.contains(&request.uri().path())
     {
@@ -198,19 +184,13 @@ async fn limit_public(
 /// a stream's body is not counted). The tenant comes from a bearer token that verifies; requests
 /// without one (webhooks, sign-up, login) and forged tokens pass, to be refused or served by
 /// what follows. A live stream's request returns at once, so it holds no turn.
-async fn take_turn(
-    turns: Option<(
-        fanorder_platform::limits::Bulkhead,
-        std::sync::Arc<fanorder_platform::auth::TokenKeys>,
-    )>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn take_turn(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
+    let turns = &limits.tenant_turns;
     let tenant = turns.as_ref().and_then(|(_, keys)| {
         let token = fanorder_platform::auth::bearer_in(request.headers())?;
         keys.verify(token).ok().map(|claims| claims.tenant)
     });
-    let _turn = match (&turns, tenant) {
+    let _turn = match (turns, tenant) {
         (Some((bulkhead, _)), Some(tenant)) => Some(bulkhead.enter(&tenant.to_string()).await),
         _ => None,
     };
@@ -223,7 +203,12 @@ const DRAIN_CEILING: u64 = 16 * 1024 * 1024;
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Refuses bodies over the limit: at once when Content-Length says so, otherwise while reading.
-async fn limit_body(limit: usize, request: Request, next: Next) -> Response {
+async fn limit_body(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
+    let limit = if request.uri().path().starts_with("/webhooks/") {
+        limits.webhook_body.max(limits.body)
+    } else {
+        limits.body
+    };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
