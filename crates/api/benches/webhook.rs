@@ -42,8 +42,14 @@ fn secrets() -> Secrets {
     Secrets::new(Secret::new(vec![5; 32]))
 }
 
-/// The whole application on the embedded store, with its workers; returns its address.
-async fn start_app(graph: Option<String>, bot: bool, durability: &str) -> SocketAddr {
+/// An application under test: its address, and its state (to see its queue).
+struct App {
+    addr: SocketAddr,
+    state: AppState,
+}
+
+/// The whole application on the embedded store, with its workers.
+async fn start_app(graph: Option<String>, bot: bool, durability: &str) -> App {
     let secrets = secrets();
     let dir = tempfile::tempdir().unwrap();
     let config_for_store = Config {
@@ -66,11 +72,41 @@ async fn start_app(graph: Option<String>, bot: bool, durability: &str) -> Socket
         let workers = fanorder_api::workers::spawn(&state).await;
         std::mem::forget(workers);
     }
+    let addr = listen(build_router(state.clone())).await;
+    App { addr, state }
+}
+
+/// The webhook route of `app` alone, without the middleware stack: what the stack costs.
+async fn unwrapped_intake(app: &App) -> SocketAddr {
+    let (routes, _) = fanorder_pages::intake::router::<AppState>().split_for_parts();
+    listen(routes.with_state(app.state.clone())).await
+}
+
+async fn listen(router: axum::Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     addr
+}
+
+/// Waits until the bot has answered every stored event, so that its backlog does not run
+/// into the next measurement.
+async fn drained(app: &App) {
+    let table = &app.state.table;
+    loop {
+        let mut waiting = 0;
+        for shard in 0..fanorder_pages::store::INBOX_SHARDS {
+            waiting += fanorder_pages::store::pending_inbox(table, shard, 1)
+                .await
+                .unwrap()
+                .len();
+        }
+        if waiting == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The bare handler: the HMAC check over the raw body and the parse, nothing else.
@@ -209,6 +245,7 @@ fn main() {
             start_app(Some(format!("http://{graph}")), true, "full").await,
         )
     });
+    let unwrapped = server_rt.block_on(unwrapped_intake(&intake_only));
     let load_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -219,12 +256,17 @@ fn main() {
             .pool_max_idle_per_host(clients())
             .build()
             .unwrap();
-        let base = format!("http://{app}");
-        let page = connect_page(&http, &base, None).await;
-        let intake_base = format!("http://{intake_only}");
-        let intake_page = connect_page(&http, &intake_base, None).await;
-        let normal_base = format!("http://{intake_normal}");
-        let normal_page = connect_page(&http, &normal_base, None).await;
+        let bot_page = connect_page(&http, &format!("http://{}", app.addr), None).await;
+        let intake_page = connect_page(&http, &format!("http://{}", intake_only.addr), None).await;
+        let normal_page = connect_page(&http, &format!("http://{}", intake_normal.addr), None).await;
+        let url = |addr: SocketAddr| format!("http://{addr}/webhooks/messenger");
+        // (row, webhook URL, page, the app whose bot must catch up before the next run)
+        let runs = [
+            ("fanorder intake: + route, dedupe put (SQLite, group commit, fsync)", url(intake_only.addr), &intake_page, None),
+            ("the same route without the middleware stack", url(unwrapped), &intake_page, None),
+            ("fanorder intake, FANORDER_SQLITE_DURABILITY=normal (no fsync per commit)", url(intake_normal.addr), &normal_page, None),
+            ("fanorder intake while the bot answers every event", url(app.addr), &bot_page, Some(&app)),
+        ];
         println!(
             "{} clients, {} s per run, one event per body, alternating A/B, {ROUNDS} rounds",
             clients(),
@@ -232,52 +274,23 @@ fn main() {
         );
         println!("| handler | acks/s | p50 ms | p99 ms |");
         println!("|---|---:|---:|---:|");
-        let mut ratios = Vec::new();
-        let mut intake_ratios = Vec::new();
-        let mut normal_ratios = Vec::new();
+        let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
         for _ in 0..ROUNDS {
-            let (bare_rate, b50, b99) = flood(
-                &http,
-                &format!("http://{bare}/webhooks/messenger"),
-                &page,
-            )
-            .await;
+            let (bare_rate, b50, b99) = flood(&http, &url(bare), &bot_page).await;
             println!("| bare: HMAC + parse | {bare_rate:.0} | {b50:.2} | {b99:.2} |");
-            let (intake_rate, i50, i99) = flood(
-                &http,
-                &format!("{intake_base}/webhooks/messenger"),
-                &intake_page,
-            )
-            .await;
-            println!(
-                "| fanorder intake: + route, dedupe put (SQLite, group commit, fsync) | {intake_rate:.0} | {i50:.2} | {i99:.2} |"
-            );
-            intake_ratios.push(intake_rate / bare_rate);
-            let (normal_rate, n50, n99) = flood(
-                &http,
-                &format!("{normal_base}/webhooks/messenger"),
-                &normal_page,
-            )
-            .await;
-            println!(
-                "| fanorder intake, FANORDER_SQLITE_DURABILITY=normal (no fsync per commit) | {normal_rate:.0} | {n50:.2} | {n99:.2} |"
-            );
-            normal_ratios.push(normal_rate / bare_rate);
-            let (app_rate, a50, a99) =
-                flood(&http, &format!("{base}/webhooks/messenger"), &page).await;
-            println!(
-                "| fanorder intake while the bot answers every event | {app_rate:.0} | {a50:.2} | {a99:.2} |"
-            );
-            ratios.push(app_rate / bare_rate);
+            for ((name, url, page, bot), ratios) in runs.iter().zip(&mut ratios) {
+                let (rate, p50, p99) = flood(&http, url, page).await;
+                println!("| {name} | {rate:.0} | {p50:.2} | {p99:.2} |");
+                ratios.push(rate / bare_rate);
+                if let Some(app) = bot {
+                    drained(app).await;
+                }
+            }
         }
-        for (name, ratios) in [
-            ("intake", &mut intake_ratios),
-            ("intake (durability normal)", &mut normal_ratios),
-            ("intake with the bot answering", &mut ratios),
-        ] {
+        for ((name, ..), ratios) in runs.iter().zip(&mut ratios) {
             ratios.sort_by(f64::total_cmp);
             println!(
-                "fanorder {name} / bare: median {:.2} (min {:.2}, max {:.2})",
+                "{name} / bare: median {:.2} (min {:.2}, max {:.2})",
                 ratios[ratios.len() / 2],
                 ratios[0],
                 ratios[ratios.len() - 1]
@@ -285,7 +298,7 @@ fn main() {
         }
 
         // Webhook to Send API at a steady rate, each event from a new customer.
-        let base = format!("http://{app_with_graph}");
+        let base = format!("http://{}", app_with_graph.addr);
         let page = connect_page(&http, &base, Some("EAAGbench")).await;
         let interval = Duration::from_micros(1_000_000 / STEADY_RATE);
         let mut sent_at = HashMap::new();
