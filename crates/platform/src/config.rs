@@ -321,7 +321,7 @@ pub struct Config {
     /// How many of them may come at once.
     pub tenant_rate_burst: u32,
     /// Requests of one restaurant this process works on at the same time; more wait their turn
-    /// without using the CPU (0: no limit).
+    /// without using the CPU (0: no limit). Default: 2 per CPU core the process may use.
     pub tenant_concurrency: u32,
     /// Sign-ups, logins, refreshes and customer registrations per minute from one client
     /// address, on average (0: no limit).
@@ -359,11 +359,20 @@ impl Default for Config {
             sqlite_durability: "full".to_owned(),
             tenant_rate_per_second: 100,
             tenant_rate_burst: 200,
-            tenant_concurrency: 4,
+            tenant_concurrency: turns_per_process(),
             public_rate_per_minute: 60,
             public_rate_burst: 30,
         }
     }
+}
+
+/// Two turns per core this process may run on (its CPU affinity): enough to keep a core busy
+/// while another request of the restaurant waits on the store, few enough that one restaurant's
+/// burst cannot fill the run queue in front of everybody else's (BENCHMARKS.md, the noisy
+/// restaurant). 4 on two cores.
+fn turns_per_process() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    u32::try_from(cores.saturating_mul(2)).unwrap_or(u32::MAX)
 }
 
 /// A text setting that may look like a number or a flag: the environment provider reads a
