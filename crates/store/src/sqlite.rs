@@ -560,7 +560,6 @@ fn plan(conn: &Connection, schema: &TableSchema, op: WriteOp, now: i64) -> Store
                 .map_err(unavailable)?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(unavailable)?;
-            let count = expired.len();
             let rows = expired
                 .into_iter()
                 .map(|(key, body)| {
@@ -571,8 +570,8 @@ fn plan(conn: &Connection, schema: &TableSchema, op: WriteOp, now: i64) -> Store
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok(Planned {
+                answer: Answer::Swept(rows.len()),
                 rows,
-                answer: Answer::Swept(count),
             })
         }
     }
@@ -609,17 +608,6 @@ fn encode(item: &Item) -> StoreResult<Vec<u8>> {
 
 fn decode(body: &[u8]) -> StoreResult<Item> {
     serde_json::from_slice(body).map_err(unavailable)
-}
-
-fn load_visible(conn: &Connection, key: &Key, now: i64) -> StoreResult<Option<Item>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)")
-        .map_err(unavailable)?;
-    let body: Option<Vec<u8>> = stmt
-        .query_row(params![key.pk, key.sk, now], |row| row.get(0))
-        .optional()
-        .map_err(unavailable)?;
-    body.map(|b| decode(&b)).transpose()
 }
 
 /// An item's row as a write finds it: absent, live, or expired but not yet swept (invisible to
@@ -892,7 +880,8 @@ fn run_query(
 impl Backend for Sqlite {
     async fn get(&self, key: &Key, now: i64) -> StoreResult<Option<Item>> {
         let key = key.clone();
-        self.read(move |conn| load_visible(conn, &key, now)).await
+        self.read(move |conn| Row::load(conn, &key, now).map(Row::into_visible))
+            .await
     }
 
     async fn put(&self, put: Put, now: i64) -> StoreResult<()> {
