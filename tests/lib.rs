@@ -22,6 +22,16 @@ pub const API_OWN_PARTITIONS: [&str; 3] = ["SLUG#*", "PLATFORM", "PING"];
 /// The master secret of every test app (so tests can forge and check tokens).
 pub const MASTER_SECRET: [u8; 32] = [7u8; 32];
 
+/// How every page access token in the tests begins (`EAAG`, as Facebook's do, then a marker
+/// long enough that random base64 in tokens and cursors never contains it by chance); the
+/// secret scan looks for it (see [`capture`]).
+pub const PAGE_TOKEN_PREFIX: &str = "EAAGfanorderTestPageToken";
+
+/// A page access token for the tests, ending in `tag`.
+pub fn page_token(tag: &str) -> String {
+    format!("{PAGE_TOKEN_PREFIX}{tag}")
+}
+
 /// A running application.
 pub struct TestApp {
     /// Where it listens.

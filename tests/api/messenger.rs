@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use fanorder_blackbox::{Act, Restaurant, TestApp, button, eventually, said, secrets};
+use fanorder_blackbox::{Act, Restaurant, TestApp, button, eventually, page_token, said, secrets};
 use fanorder_events::publish::Publisher;
 use fanorder_messenger::testing::{FakeGraph, Reply as GraphReply};
 use fanorder_platform::TenantId;
@@ -352,7 +352,7 @@ async fn a_deactivated_restaurant_gets_no_events(app: TestApp) {
 async fn pages_belong_to_one_restaurant_and_keep_their_token_secret(app: TestApp) {
     let a = app.signup().await;
     let b = app.signup().await;
-    let token = "EAAGsecretPageToken123";
+    let token = &page_token("secret");
     let page = app.connect_page(&a, Some(token), json!({})).await;
     let view = app
         .call(
@@ -381,7 +381,7 @@ async fn pages_belong_to_one_restaurant_and_keep_their_token_secret(app: TestApp
         Method::POST,
         "/v1/pages",
         Some(&b.admin.access),
-        Some(json!({"page_id": page, "name": "Mine", "access_token": "EAAGother"})),
+        Some(json!({"page_id": page, "name": "Mine", "access_token": page_token("other")})),
     )
     .await
     .assert_problem(409, "page_taken");
@@ -717,7 +717,7 @@ async fn a_page_with_a_token_sends_through_the_graph_api(app: TestApp) {
     graph.set_user_profile("7101", "Malee", "S.");
     let r = app.signup().await;
     seed_menu(&app, &r).await;
-    let token = "EAAGgraphToken";
+    let token = &page_token("graph");
     let page = app.connect_page(&r, Some(token), json!({})).await;
     let answer = app.customer(&r, &page, "7101", text("hi")).await;
     assert_eq!(answer.len(), 1, "{answer:?}");
@@ -793,7 +793,9 @@ async fn a_refused_token_marks_the_page_and_the_message_failed(app: TestApp) {
         return;
     };
     let r = app.signup().await;
-    let page = app.connect_page(&r, Some("EAAGexpired"), json!({})).await;
+    let page = app
+        .connect_page(&r, Some(&page_token("expired")), json!({}))
+        .await;
     graph.script_n(3, GraphReply::bad_token());
     let answer = app.customer(&r, &page, "7201", text("hi")).await;
     assert_eq!(answer.len(), 1);
@@ -820,7 +822,7 @@ async fn a_refused_token_marks_the_page_and_the_message_failed(app: TestApp) {
             Method::PATCH,
             &format!("/v1/pages/{page}"),
             Some(&r.admin.access),
-            Some(json!({"access_token": "EAAGfresh"})),
+            Some(json!({"access_token": page_token("fresh")})),
         )
         .await;
     assert_eq!(fixed.expect(200)["status"], "connected");
@@ -832,7 +834,9 @@ async fn a_refused_token_marks_the_page_and_the_message_failed(app: TestApp) {
 async fn pickup_in_the_kitchen(app: &TestApp, psid: &str, at: i64) -> (Restaurant, String) {
     let r = app.signup().await;
     seed_menu(app, &r).await;
-    let page = app.connect_page(&r, Some("EAAGtoken"), json!({})).await;
+    let page = app
+        .connect_page(&r, Some(&page_token("kitchen")), json!({}))
+        .await;
     for act in [
         text("3 coke"),
         tap("CHECKOUT"),
