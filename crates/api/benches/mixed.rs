@@ -14,7 +14,7 @@
 //!     BENCH_SECONDS=60 cargo bench -p fanorder-api --bench mixed
 //!
 //! Knobs: `BENCH_SECONDS` (mixed load, default 600), `BENCH_CLIENTS` (concurrent clients, 32),
-//! `BENCH_TENANTS` (40), `BENCH_NOISY_SECONDS` (each noisy-tenant phase, 30).
+//! `BENCH_TENANTS` (40), `BENCH_NOISY_SECONDS` (each noisy-tenant phase, 30; 0 skips them).
 #![expect(clippy::unwrap_used, reason = "a benchmark stops at the first failure")]
 #![expect(clippy::print_stdout, reason = "a benchmark prints its table")]
 
@@ -23,7 +23,7 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use common::{percentile, start_graph};
@@ -111,16 +111,39 @@ impl Server {
         );
     }
 
-    /// Resident memory in MiB, from /proc.
-    fn rss_mib(&self) -> f64 {
+    /// Resident memory in MiB from /proc: (all, anonymous: the heap and SQLite's page caches).
+    fn rss_mib(&self) -> (f64, f64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap();
-        kib / 1024.0
+        let field = |name: &str| -> f64 {
+            let kib: f64 = status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap();
+            kib / 1024.0
+        };
+        (field("VmRSS:"), field("RssAnon:"))
+    }
+
+    /// The embedded store's size on disk in MiB (database and write-ahead log).
+    fn store_mib(&self) -> f64 {
+        let bytes: u64 = ["bench.db", "bench.db-wal"]
+            .iter()
+            .filter_map(|f| std::fs::metadata(self.dir.path().join(f)).ok())
+            .map(|m| m.len())
+            .sum();
+        bytes as f64 / (1024.0 * 1024.0)
+    }
+
+    /// One line of the memory series.
+    fn memory_at(&self, at: Duration) -> String {
+        let (rss, anon) = self.rss_mib();
+        format!(
+            "| {} | {rss:.0} | {anon:.0} | {:.0} |",
+            at.as_secs(),
+            self.store_mib()
+        )
     }
 }
 
@@ -146,9 +169,63 @@ const PATH: [&str; 5] = [
     "DELIVERED",
 ];
 
+/// An account's tokens. Access tokens live 15 minutes, so a long run refreshes them as a real
+/// client does (see [`refresh_all`]); requests read the current one.
+struct Login {
+    access: RwLock<String>,
+    refresh: Mutex<String>,
+}
+
+impl Login {
+    fn from(body: &Value) -> Login {
+        Login {
+            access: RwLock::new(body["access_token"].as_str().unwrap().to_owned()),
+            refresh: Mutex::new(body["refresh_token"].as_str().unwrap().to_owned()),
+        }
+    }
+
+    fn access(&self) -> String {
+        self.access.read().unwrap().clone()
+    }
+
+    /// Exchanges the refresh token for new tokens.
+    async fn refresh(&self, http: &reqwest::Client, base: &str) {
+        let refresh = self.refresh.lock().unwrap().clone();
+        let body = post(
+            http,
+            format!("{base}/v1/auth/refresh"),
+            "",
+            &json!({"refresh_token": refresh}),
+        )
+        .await;
+        let fresh = Login::from(&body);
+        *self.access.write().unwrap() = fresh.access.into_inner().unwrap();
+        *self.refresh.lock().unwrap() = fresh.refresh.into_inner().unwrap();
+    }
+}
+
+/// Refreshes every account's tokens every ten minutes until `until`.
+async fn refresh_all(
+    http: reqwest::Client,
+    base: String,
+    tenants: Arc<Vec<Tenant>>,
+    until: Instant,
+) {
+    let every = Duration::from_secs(600);
+    while Instant::now() + every < until {
+        tokio::time::sleep(every).await;
+        for tenant in tenants.iter() {
+            tenant.admin.refresh(&http, &base).await;
+            for customer in &tenant.customers {
+                customer.refresh(&http, &base).await;
+            }
+        }
+    }
+}
+
 struct Tenant {
-    admin: String,
-    customers: Vec<String>,
+    admin: Login,
+    customers: Vec<Login>,
     items: Vec<String>,
     page: String,
     /// Orders still moving, by id; a client takes one out while it moves it.
@@ -176,7 +253,7 @@ async fn open_tenant(http: &reqwest::Client, base: &str, n: usize) -> Tenant {
             "owner": {"email": format!("o-{suffix}@example.com"), "password": "bench-password-1", "name": "O"}}),
     )
     .await;
-    let admin = signup["access_token"].as_str().unwrap().to_owned();
+    let admin = Login::from(&signup);
     let slug = format!("b-{suffix}");
     let mut items = Vec::new();
     for i in 0..ITEMS_PER_TENANT {
@@ -188,7 +265,7 @@ async fn open_tenant(http: &reqwest::Client, base: &str, n: usize) -> Tenant {
         let item = post(
             http,
             format!("{base}/v1/menu/items"),
-            &admin,
+            &admin.access(),
             &json!({"name": name, "price": 5000 + 500 * i, "keywords": {"en": [name.to_lowercase()]}}),
         )
         .await;
@@ -204,7 +281,7 @@ async fn open_tenant(http: &reqwest::Client, base: &str, n: usize) -> Tenant {
                 "password": "customer-password-1", "name": "Ana"}),
         )
         .await;
-        customers.push(body["access_token"].as_str().unwrap().to_owned());
+        customers.push(Login::from(&body));
     }
     let page = format!(
         "9{:014}",
@@ -213,7 +290,7 @@ async fn open_tenant(http: &reqwest::Client, base: &str, n: usize) -> Tenant {
     post(
         http,
         format!("{base}/v1/pages"),
-        &admin,
+        &admin.access(),
         &json!({"page_id": page, "name": "Bench page", "access_token": "EAAGbench"}),
     )
     .await;
@@ -285,7 +362,7 @@ async fn mixed_client(
     let mut stats = Stats::default();
     while Instant::now() < until {
         let tenant = &tenants[(rng() % tenants.len() as u64) as usize];
-        let customer = &tenant.customers[(rng() % CUSTOMERS_PER_TENANT as u64) as usize];
+        let customer = tenant.customers[(rng() % CUSTOMERS_PER_TENANT as u64) as usize].access();
         let roll = rng() % 100;
         let moving = if (40..65).contains(&roll) {
             let mut moving = tenant.moving.lock().unwrap();
@@ -297,11 +374,11 @@ async fn mixed_client(
         let (route, request) = if let Some((id, placed)) = &moving {
             let request = http
                 .post(format!("{base}/v1/orders/{id}/transitions"))
-                .bearer_auth(&tenant.admin)
+                .bearer_auth(tenant.admin.access())
                 .json(&json!({"to": PATH[placed.status + 1], "version": placed.version}));
             ("POST /v1/orders/{id}/transitions", request)
         } else if roll < 60 {
-            let request = http.get(format!("{base}/v1/menu")).bearer_auth(customer);
+            let request = http.get(format!("{base}/v1/menu")).bearer_auth(&customer);
             ("GET /v1/menu", request)
         } else if roll < 85 {
             let lines: Vec<Value> = (0..1 + rng() % 3)
@@ -313,7 +390,7 @@ async fn mixed_client(
             let key = fanorder_platform::id::new_ulid().to_string();
             let request = http
                 .post(format!("{base}/v1/orders"))
-                .bearer_auth(customer)
+                .bearer_auth(&customer)
                 .header("idempotency-key", key)
                 .json(&json!({"fulfillment": "delivery", "payment_method": "cash",
                     "address": {"line1": "12 Sukhumvit"}, "lines": lines}));
@@ -415,9 +492,15 @@ async fn mixed(http: &reqwest::Client, graph: &str) {
         opened.push(open_tenant(http, &server.base, n).await);
     }
     let tenants = Arc::new(opened);
-    let rss_start = server.rss_mib();
     let started = Instant::now();
+    let mut memory = vec![server.memory_at(Duration::ZERO)];
     let until = started + Duration::from_secs(seconds);
+    let refresher = tokio::spawn(refresh_all(
+        http.clone(),
+        server.base.clone(),
+        tenants.clone(),
+        until,
+    ));
     let tasks: Vec<_> = (0..clients)
         .map(|c| {
             tokio::spawn(mixed_client(
@@ -429,11 +512,13 @@ async fn mixed(http: &reqwest::Client, graph: &str) {
             ))
         })
         .collect();
-    let mut rss = vec![(0, rss_start)];
     while Instant::now() < until {
         tokio::time::sleep(Duration::from_secs(60).min(until - Instant::now())).await;
-        rss.push((started.elapsed().as_secs(), server.rss_mib()));
+        let line = server.memory_at(started.elapsed());
+        eprintln!("memory: {line}");
+        memory.push(line);
     }
+    refresher.await.unwrap();
     let mut stats = Stats::default();
     for task in tasks {
         stats.merge(task.await.unwrap());
@@ -445,11 +530,12 @@ async fn mixed(http: &reqwest::Client, graph: &str) {
     );
     bare.print(10.0);
     stats.print(took);
-    let series: Vec<String> = rss
-        .iter()
-        .map(|(at, mib)| format!("{at}s {mib:.0}"))
-        .collect();
-    println!("server RSS MiB: {}", series.join(", "));
+    println!();
+    println!("| s | server RSS MiB | of it anonymous | store on disk MiB |");
+    println!("|---:|---:|---:|---:|");
+    for line in memory {
+        println!("{line}");
+    }
 }
 
 /// The measured tenant at a steady rate for `for_`, alternating menu reads and orders: p50, p99.
@@ -462,7 +548,7 @@ async fn steady(http: &reqwest::Client, base: &str, tenant: &Tenant, for_: Durat
         tick.tick().await;
         n += 1;
         let http = http.clone();
-        let customer = tenant.customers[0].clone();
+        let customer = tenant.customers[0].access();
         let item = tenant.items[0].clone();
         let base = base.to_owned();
         pending.push(tokio::spawn(async move {
@@ -507,7 +593,8 @@ async fn flood(
             tokio::spawn(async move {
                 while Instant::now() < until {
                     let r = http.get(format!("{base}/v1/menu"));
-                    let r = r.bearer_auth(&tenant.customers[0]).send().await.unwrap();
+                    let r = r.bearer_auth(tenant.customers[0].access()).send().await;
+                    let r = r.unwrap();
                     match r.status().as_u16() {
                         200 => ok.fetch_add(1, Ordering::Relaxed),
                         429 => limited.fetch_add(1, Ordering::Relaxed),
@@ -613,6 +700,8 @@ fn main() {
         if knob("BENCH_SECONDS", 600) > 0 {
             mixed(&http, &graph).await;
         }
-        noisy(&http, &graph).await;
+        if knob("BENCH_NOISY_SECONDS", 30) > 0 {
+            noisy(&http, &graph).await;
+        }
     });
 }
