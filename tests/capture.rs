@@ -1,6 +1,6 @@
 //! Secrets stay secret: everything the test applications say is kept and scanned for the secret
-//! values the tests know. Every log line (JSON, at `trace` for our crates and the HTTP trace
-//! layer: the most an operator could turn on) and every response (headers and body) goes into a
+//! values the tests know. Every log line (JSON, at `trace` for our crates, the request spans
+//! and responses included: the most an operator could turn on) and every response (headers and body) goes into a
 //! buffer; each [`crate::TestApp`] scans what is new when it is dropped and fails its test
 //! naming the secret and the line that carried it.
 //!
@@ -44,9 +44,7 @@ struct Capture {
 fn capture() -> &'static Capture {
     static CAPTURE: OnceLock<Capture> = OnceLock::new();
     CAPTURE.get_or_init(|| {
-        let filter = tracing_subscriber::EnvFilter::new(
-            "info,fanorder=trace,fanorder_api=trace,tower_http=trace",
-        );
+        let filter = tracing_subscriber::EnvFilter::new("info,fanorder=trace,fanorder_api=trace");
         let layer = tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)

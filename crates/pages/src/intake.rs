@@ -234,23 +234,24 @@ async fn receive(
     // Concurrent conditional puts: the embedded store commits them together; a duplicate is
     // a failed condition, which is the point.
     let results = futures::future::join_all(puts.into_iter().map(|put| table.put(put))).await;
-    let mut stored = 0;
+    let (mut stored, mut duplicates, mut failed) = (0u64, 0u64, None);
     for result in results {
         match result {
-            Ok(()) => {
-                stored += 1;
-                metrics::counter!("fanorder_webhook_events_total", "result" => "stored")
-                    .increment(1);
-            }
-            Err(StoreError::ConditionFailed { .. }) => {
-                metrics::counter!("fanorder_webhook_events_total", "result" => "duplicate")
-                    .increment(1);
-            }
-            Err(err) => return Err(err.into()),
+            Ok(()) => stored += 1,
+            Err(StoreError::ConditionFailed { .. }) => duplicates += 1,
+            Err(err) => failed = failed.or(Some(err)),
         }
     }
+    // Counted once per body, not per event: each count looks up its series.
+    metrics::counter!("fanorder_webhook_events_total", "result" => "stored").increment(stored);
+    metrics::counter!("fanorder_webhook_events_total", "result" => "duplicate")
+        .increment(duplicates);
     if stored > 0 {
         intake.0.wake.notify_one();
+    }
+    if let Some(err) = failed {
+        // Facebook sends the body again; what was stored is then a duplicate.
+        return Err(err.into());
     }
     Ok((
         StatusCode::OK,

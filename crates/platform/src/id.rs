@@ -95,7 +95,7 @@ macro_rules! ulid_id {
     };
 }
 
-pub use ulid::Ulid;
+pub use ulid::{ULID_LEN, Ulid};
 
 /// Parses a canonical ULID string; `kind` names the id in the error.
 #[doc(hidden)]
@@ -113,7 +113,7 @@ pub fn parse_ulid(s: &str, kind: &'static str) -> Result<Ulid, InvalidId> {
 
 #[doc(hidden)]
 pub fn serialize_ulid<S: Serializer>(ulid: &Ulid, s: S) -> Result<S::Ok, S::Error> {
-    let mut buf = [0u8; ulid::ULID_LEN];
+    let mut buf = [0u8; ULID_LEN];
     s.serialize_str(ulid.array_to_str(&mut buf))
 }
 
