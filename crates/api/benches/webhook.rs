@@ -42,10 +42,12 @@ fn secrets() -> Secrets {
     Secrets::new(Secret::new(vec![5; 32]))
 }
 
-/// An application under test: its address, and its state (to see its queue).
+/// An application under test: its address, its state (to see its queue) and the directory
+/// of its database (removed when the run ends).
 struct App {
     addr: SocketAddr,
     state: AppState,
+    _dir: tempfile::TempDir,
 }
 
 /// The whole application on the embedded store, with its workers.
@@ -67,13 +69,16 @@ async fn start_app(graph: Option<String>, bot: bool, durability: &str) -> App {
         ..Config::default()
     };
     let state = AppState::new(table, config, &secrets, Clock::system()).unwrap();
-    std::mem::forget(dir); // keep the temporary database for the whole run
     if bot {
         let workers = fanorder_api::workers::spawn(&state).await;
         std::mem::forget(workers);
     }
     let addr = listen(build_router(state.clone())).await;
-    App { addr, state }
+    App {
+        addr,
+        state,
+        _dir: dir,
+    }
 }
 
 /// The webhook route of `app` alone, without the middleware stack: what the stack costs.
