@@ -1007,26 +1007,18 @@ mod tests {
             item: i,
             cond: None,
         };
-        store
-            .put(put(item("A", Some(("P", "1")), None)), 0)
-            .await
-            .unwrap();
-        store
-            .put(put(item("A", Some(("Q", "2")), None)), 0)
-            .await
-            .unwrap();
-        store
-            .put(put(item("B", Some(("P", "3")), Some(100))), 0)
-            .await
-            .unwrap();
-        store
-            .put(put(item("C", Some(("P", "4")), Some(100))), 0)
-            .await
-            .unwrap();
-        store
-            .put(put(item("D", Some(("P", "5")), None)), 0)
-            .await
-            .unwrap();
+        for (sk, entry, expires) in [
+            ("A", ("P", "1"), None),
+            ("A", ("Q", "2"), None),
+            ("B", ("P", "3"), Some(100)),
+            ("C", ("P", "4"), Some(100)),
+            ("D", ("P", "5"), None),
+        ] {
+            store
+                .put(put(item(sk, Some(entry), expires)), 0)
+                .await
+                .unwrap();
+        }
         assert_eq!(index_rows(&path).len(), 4);
         // B has expired (now = 200) but is not swept: writing over it moves its entry.
         let fresh = Put {
