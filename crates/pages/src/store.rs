@@ -16,8 +16,21 @@ use crate::model::{Conversation, Message, Page};
 pub const INBOX_RETENTION: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
 /// How long conversation messages are kept.
 pub const MESSAGE_RETENTION: jiff::SignedDuration = jiff::SignedDuration::from_hours(90 * 24);
-/// Partitions of the pending-inbox index.
+/// Partitions of the pending-inbox index: the most any version wrote, and so what the worker
+/// reads.
 pub const INBOX_SHARDS: u32 = 4;
+
+/// Partitions new pending events are spread over. On DynamoDB one partition of the index takes
+/// about a thousand writes a second, so events are spread over [`INBOX_SHARDS`]; the embedded
+/// store keeps them in one, since each partition is one more B-tree page that every group
+/// commit writes (about 5 µs of CPU an event at the webhook's rates, BENCHMARKS.md). The worker
+/// still reads every partition, so events a database kept from before are handled too.
+pub fn inbox_shards(table: &Table) -> u32 {
+    match table.backend_name() {
+        "sqlite" => 1,
+        _ => INBOX_SHARDS,
+    }
+}
 
 /// Page connection, `T#<tenant>` / `PAGE#<page id>`: the page's settings and encrypted token;
 /// the pages list is a Query on the `PAGE#` prefix.
@@ -53,13 +66,13 @@ fn conversations_partition(tenant: &TenantId, page_id: &str) -> String {
     format!("{}#CONVS#{page_id}", tenant.partition())
 }
 
-/// The pending-inbox partition of a conversation: all of one conversation's events share a
-/// shard, so the worker handles them in order.
-pub fn inbox_shard(tenant: &TenantId, page_id: &str, psid: &str) -> u32 {
+/// The pending-inbox partition of a conversation, of `shards`: all of one conversation's events
+/// share a shard, so the worker handles them in order.
+pub fn inbox_shard(tenant: &TenantId, page_id: &str, psid: &str, shards: u32) -> u32 {
     let text = format!("{tenant}{page_id}{psid}");
     text.bytes().fold(0u32, |acc, b| {
         acc.wrapping_mul(31).wrapping_add(u32::from(b))
-    }) % INBOX_SHARDS
+    }) % shards.max(1)
 }
 
 /// Connects a page to a tenant: the route (unique across the platform) and the page, together.
@@ -413,6 +426,7 @@ pub fn inbox_put(
             tenant,
             &inbound.page_id,
             inbound.psid.as_deref().unwrap_or(""),
+            inbox_shards(table),
         );
         item.insert("gsi1pk".into(), s(format!("INBOX#PENDING#{shard}")));
         item.insert(
@@ -551,5 +565,65 @@ mod tests {
         );
         let again: Inbound = from_item(now).unwrap();
         assert_eq!(again.event, read.event);
+    }
+
+    #[test]
+    fn a_conversation_keeps_its_shard_and_conversations_spread_over_the_shards() {
+        let tenant: TenantId = "01J00000000000000000000000".parse().unwrap();
+        let shard = |psid: u32, shards| inbox_shard(&tenant, "100", &psid.to_string(), shards);
+        let used: std::collections::BTreeSet<u32> =
+            (0..200).map(|psid| shard(psid, INBOX_SHARDS)).collect();
+        assert_eq!(used, (0..INBOX_SHARDS).collect());
+        assert!((0..200).all(|psid| shard(psid, INBOX_SHARDS) == shard(psid, INBOX_SHARDS)));
+        assert!((0..200).all(|psid| shard(psid, 1) == 0));
+        assert!(
+            (0..200).all(|psid| shard(psid, 0) == 0),
+            "no division by zero"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_embedded_store_keeps_new_events_in_one_shard_and_older_shards_are_still_read() {
+        use fanorder_store::testing::{StoreKind, table};
+        let test = table(
+            StoreKind::Sqlite,
+            fanorder_platform::Clock::system(),
+            &[7; 32],
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let table = &test.table;
+        assert_eq!(inbox_shards(table), 1);
+        let tenant: TenantId = "01J00000000000000000000000".parse().unwrap();
+        let inbound = |psid: u32| Inbound {
+            page_id: "100".into(),
+            psid: Some(psid.to_string()),
+            dedupe: format!("m.{psid}"),
+            event: "{}".into(),
+            standby: false,
+            received_at: Timestamp::now(),
+        };
+        for psid in 0..20 {
+            let put = inbox_put(table, &tenant, &inbound(psid), true).unwrap();
+            assert_eq!(
+                put.item.get("gsi1pk"),
+                Some(&Value::S("INBOX#PENDING#0".into()))
+            );
+            table.put(put).await.unwrap();
+        }
+        // An event an earlier version left pending in another shard.
+        let mut put = inbox_put(table, &tenant, &inbound(99), true).unwrap();
+        put.item
+            .insert("gsi1pk".into(), Value::S("INBOX#PENDING#3".into()));
+        table.put(put).await.unwrap();
+
+        let mut found = 0;
+        for shard in 0..INBOX_SHARDS {
+            found += pending_inbox(table, shard, 100).await.unwrap().len();
+        }
+        assert_eq!(found, 21, "the worker reads every shard");
+        assert_eq!(pending_inbox(table, 3, 100).await.unwrap().len(), 1);
     }
 }
