@@ -69,10 +69,13 @@ fn conversations_partition(tenant: &TenantId, page_id: &str) -> String {
 /// The pending-inbox partition of a conversation, of `shards`: all of one conversation's events
 /// share a shard, so the worker handles them in order.
 pub fn inbox_shard(tenant: &TenantId, page_id: &str, psid: &str, shards: u32) -> u32 {
+    if shards <= 1 {
+        return 0;
+    }
     let text = format!("{tenant}{page_id}{psid}");
     text.bytes().fold(0u32, |acc, b| {
         acc.wrapping_mul(31).wrapping_add(u32::from(b))
-    }) % shards.max(1)
+    }) % shards
 }
 
 /// Connects a page to a tenant: the route (unique across the platform) and the page, together.
