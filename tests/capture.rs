@@ -1,8 +1,8 @@
 //! Secrets stay secret: everything the test applications say is kept and scanned for the secret
 //! values the tests know. Every log line (JSON, at `trace` for our crates, the request spans
-//! and responses included: the most an operator could turn on) and every response (headers and body) goes into a
-//! buffer; each [`crate::TestApp`] scans what is new when it is dropped and fails its test
-//! naming the secret and the line that carried it.
+//! and responses included: the most an operator could turn on) and every response (headers
+//! and body) goes into a buffer; each [`crate::TestApp`] scans what is new when it is dropped
+//! and fails its test naming the secret and the line that carried it.
 //!
 //! What counts as secret: the master secret and every key derived from it (JWT key, cursor key,
 //! page-token sealing key, payment webhook key) in raw base64, URL-safe base64 and hex; the
