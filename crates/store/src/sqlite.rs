@@ -124,6 +124,12 @@ struct WriteJob {
     reply: oneshot::Sender<StoreResult<WriteOutput>>,
 }
 
+/// The tables. `items` is a rowid table with its key in a unique index: bodies (an inbound
+/// webhook event is near a kilobyte) sit in the leaves in the order they were written, and the
+/// key index holds only keys. It was a WITHOUT ROWID table, which keeps whole rows in the
+/// interior cells of its one B-tree too: four to an interior page, so ninety thousand events
+/// made a tree eight levels deep, and each commit rewrote several interior pages (see
+/// [`migrate_items_to_rowid`]; BENCHMARKS.md has the numbers).
 const SCHEMA_SQL: &str = "
 CREATE TABLE IF NOT EXISTS items (
     pk TEXT NOT NULL,
@@ -131,7 +137,7 @@ CREATE TABLE IF NOT EXISTS items (
     body BLOB NOT NULL,
     expires_at INTEGER,
     PRIMARY KEY (pk, sk)
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS items_by_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS gsi_entries (
     idx TEXT NOT NULL,
@@ -145,6 +151,32 @@ CREATE TABLE IF NOT EXISTS gsi_entries (
 -- the item as it was; an index by item only cost every write one more B-tree insert.
 DROP INDEX IF EXISTS gsi_entries_by_item;
 ";
+
+/// Moves the items of a database written before `items` was a rowid table into one, in one
+/// transaction: a crash on the way leaves the old table as it was, and the next open tries
+/// again. Nothing to do on a new or already moved database.
+fn migrate_items_to_rowid(conn: &Connection) -> rusqlite::Result<()> {
+    let sql: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'items'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if !sql.is_some_and(|sql| sql.contains("WITHOUT ROWID")) {
+        return Ok(());
+    }
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE;
+         DROP INDEX IF EXISTS items_by_expiry;
+         ALTER TABLE items RENAME TO items_without_rowid;
+         {SCHEMA_SQL}
+         INSERT INTO items (pk, sk, body, expires_at)
+             SELECT pk, sk, body, expires_at FROM items_without_rowid;
+         DROP TABLE items_without_rowid;
+         COMMIT;"
+    ))
+}
 
 fn unavailable(err: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("sqlite: {err}"))
@@ -185,6 +217,7 @@ impl Sqlite {
                  PRAGMA cache_size = -32000;"
             ))
             .map_err(unavailable)?;
+        migrate_items_to_rowid(&write_conn).map_err(unavailable)?;
         write_conn.execute_batch(SCHEMA_SQL).map_err(unavailable)?;
         // Nothing else writes with this connection; make sure the first group does not wait.
         write_conn.set_prepared_statement_cache_capacity(64);
@@ -1055,6 +1088,124 @@ mod tests {
             )
             .unwrap();
         assert_eq!(old_index, 0);
+    }
+
+    /// A database written when `items` was a WITHOUT ROWID table opens with every item, its
+    /// index entries and its expiry where they were, in the rowid table.
+    #[tokio::test]
+    async fn items_of_a_without_rowid_table_move_into_the_rowid_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let items = [
+            item("A", Some(("P", "1")), None),
+            item("B", None, Some(100)),
+            item("C", Some(("P", "2")), Some(1000)),
+        ];
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&SCHEMA_SQL.replace(
+                "PRIMARY KEY (pk, sk)\n);",
+                "PRIMARY KEY (pk, sk)\n) WITHOUT ROWID;",
+            ))
+            .unwrap();
+            let schema = TableSchema::load();
+            for item in &items {
+                let key = item_key(schema, item).unwrap();
+                store_item(&conn, schema, &key, item, None).unwrap();
+            }
+            let sql: String = conn
+                .query_row(
+                    "SELECT sql FROM sqlite_schema WHERE name = 'items'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert!(sql.contains("WITHOUT ROWID"), "the old layout: {sql}");
+        }
+        for _ in 0..2 {
+            let store = Sqlite::open(&path, SqliteOptions::default(), Clock::system())
+                .await
+                .unwrap();
+            for item in &items {
+                let key = item_key(TableSchema::load(), item).unwrap();
+                let stored = store.get(&key, 50).await.unwrap().unwrap();
+                assert_eq!(&stored, item);
+            }
+            let found = store
+                .query(&Query::index("gsi1", "P"), None, 10, 50)
+                .await
+                .unwrap();
+            assert_eq!(found, vec![items[0].clone(), items[2].clone()]);
+        }
+        let store = Sqlite::open(&path, SqliteOptions::default(), Clock::system())
+            .await
+            .unwrap();
+        assert_eq!(store.sweep_at(200).await.unwrap(), 1, "B expired at 100");
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        let tables: Vec<String> = conn
+            .prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(tables.len(), 2, "gsi_entries and items only: {tables:?}");
+        assert!(
+            tables
+                .iter()
+                .all(|sql| !sql.contains("items_without_rowid"))
+        );
+        let items_sql = tables
+            .iter()
+            .find(|sql| sql.contains("TABLE items"))
+            .unwrap();
+        assert!(!items_sql.contains("WITHOUT ROWID"), "{items_sql}");
+        let expiry_index: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'items_by_expiry' AND tbl_name = 'items'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(expiry_index, 1);
+    }
+
+    /// Under a steady stream of writes the log is checkpointed and starts over: it stays near
+    /// SQLite's checkpoint size (1000 pages) instead of growing with everything written.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_starts_over_while_writes_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Sqlite::open(&path, SqliteOptions::default(), Clock::system())
+            .await
+            .unwrap();
+        let text = Value::S("x".repeat(1000));
+        let mut written = 0;
+        for round in 0..200 {
+            let puts = (0..100).map(|i| {
+                let mut item = item(&format!("{round:03}-{i:03}"), Some(("P", "1")), None);
+                item.insert("text".into(), text.clone());
+                store.put(Put { item, cond: None }, 0)
+            });
+            for result in futures::future::join_all(puts).await {
+                result.unwrap();
+                written += 1;
+            }
+        }
+        let page = 4096 + 24;
+        let log = std::fs::metadata(dir.path().join("t.db-wal"))
+            .unwrap()
+            .len();
+        let data = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            data > 20_000 * 1000,
+            "the items reached the database file: {data} bytes"
+        );
+        assert!(
+            log < 2 * 1000 * page,
+            "{written} items of a kilobyte left a log of {log} bytes"
+        );
     }
 
     #[tokio::test]
