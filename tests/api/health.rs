@@ -87,6 +87,11 @@ async fn metrics_count_requests_by_route_template_without_ids(app: TestApp) {
     app.call(reqwest::Method::GET, &missing, Some(&r.admin.access), None)
         .await
         .assert_problem(404, "not_found");
+    // Any token is a method to HTTP: the ones we do not serve share one label.
+    let brew = reqwest::Method::from_bytes(b"BREW").unwrap();
+    for _ in 0..2 {
+        app.call(brew.clone(), "/v1/menu", None, None).await;
+    }
     let text = app.get("/metrics").await.text().await.unwrap();
     assert!(
         text.contains(
@@ -94,6 +99,8 @@ async fn metrics_count_requests_by_route_template_without_ids(app: TestApp) {
         ),
         "{text}"
     );
+    assert!(text.contains(r#"method="other""#), "{text}");
+    assert!(!text.contains("BREW"), "{text}");
     assert!(
         text.contains("fanorder_http_request_duration_seconds_bucket"),
         "{text}"
