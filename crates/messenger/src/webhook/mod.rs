@@ -12,7 +12,6 @@ mod signature;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_with::skip_serializing_none;
 use sha2::{Digest, Sha256};
 
 pub use parse::{ParseError, parse};
@@ -20,7 +19,6 @@ pub use signature::{SIGNATURE_HEADER, sign, signature_valid};
 
 /// One webhook body: an `object` (`page` for Messenger, `instagram` for Instagram messaging) and
 /// its entries.
-#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Webhook {
     /// `page` or `instagram` (empty when the body had none).
@@ -30,7 +28,6 @@ pub struct Webhook {
 }
 
 /// The events of one page in a webhook body.
-#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     /// The page (or Instagram account) id the events belong to: route the entry by it.
@@ -42,7 +39,6 @@ pub struct Entry {
 }
 
 /// One messaging event.
-#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// The sender's page-scoped id (PSID) when the sender has one. Absent on app roles and
@@ -64,7 +60,6 @@ pub struct Event {
 }
 
 /// What a messaging event says happened.
-#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
@@ -199,7 +194,6 @@ pub enum EventKind {
 }
 
 /// How a customer arrived in the conversation.
-#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Referral {
     /// The `ref` parameter of the link or ad (may be absent, e.g. for the chat plugin).
@@ -211,7 +205,6 @@ pub struct Referral {
 }
 
 /// An attachment of an inbound message.
-#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
     /// What it is.
@@ -223,7 +216,6 @@ pub struct Attachment {
 }
 
 /// The type of an inbound attachment.
-#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum AttachmentKind {
