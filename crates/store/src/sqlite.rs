@@ -154,7 +154,9 @@ DROP INDEX IF EXISTS gsi_entries_by_item;
 
 /// Moves the items of a database written before `items` was a rowid table into one, in one
 /// transaction: a crash on the way leaves the old table as it was, and the next open tries
-/// again. Nothing to do on a new or already moved database.
+/// again. Nothing to do on a new or already moved database. The old table's pages become free
+/// pages that new rows reuse; the log, which held the whole table for a moment, is cut back to
+/// 64 MiB when it next starts over (`journal_size_limit`, for any burst).
 fn migrate_items_to_rowid(conn: &Connection) -> rusqlite::Result<()> {
     let sql: Option<String> = conn
         .query_row(
@@ -214,7 +216,8 @@ impl Sqlite {
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = {synchronous};
                  PRAGMA busy_timeout = 10000;
-                 PRAGMA cache_size = -32000;"
+                 PRAGMA cache_size = -32000;
+                 PRAGMA journal_size_limit = 67108864;"
             ))
             .map_err(unavailable)?;
         migrate_items_to_rowid(&write_conn).map_err(unavailable)?;
