@@ -11,6 +11,8 @@
 //!    bot's reply arriving at a fake Graph API.
 //!
 //!     cargo bench -p fanorder-api --bench webhook
+//!
+//! `BENCH_LOG=json` (or `pretty`) logs at `info` as `fanorder serve` does, to stderr.
 #![expect(clippy::unwrap_used, reason = "a benchmark stops at the first failure")]
 #![expect(clippy::print_stdout, reason = "a benchmark prints its table")]
 
@@ -27,6 +29,7 @@ use axum::http::{HeaderMap, StatusCode};
 use common::{Arrivals, percentile, start_graph};
 use fanorder_api::simulate::{Act, payload};
 use fanorder_api::{AppState, build_router};
+use fanorder_platform::config::LogFormat;
 use fanorder_platform::{Clock, Config, Secret, Secrets};
 use serde_json::{Value, json};
 
@@ -296,6 +299,13 @@ async fn compare(
 }
 
 fn main() {
+    // BENCH_LOG=json or pretty: the application logging at `info` to stderr (send it to
+    // /dev/null), as `fanorder serve` does by default; without it nothing is logged.
+    match std::env::var("BENCH_LOG").as_deref() {
+        Ok("json") => fanorder_platform::telemetry::init(LogFormat::Json, "info"),
+        Ok("pretty") => fanorder_platform::telemetry::init(LogFormat::Pretty, "info"),
+        _ => {}
+    }
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
