@@ -248,7 +248,7 @@ async fn flood(http: &reqwest::Client, clients: usize, url: &str, page: &str) ->
 
 /// A row of the comparison: its name, the webhook URL, the page, and the app whose bot must
 /// catch up before the next run.
-type Run<'a> = (&'a str, String, &'a String, Option<&'a App>);
+type Run<'a> = (&'a str, String, &'a str, Option<&'a App>);
 
 /// [`ROUNDS`] rounds at `clients` clients, each the bare handler then every run in turn; prints
 /// the table, then each run's median ratio to the bare handler of its round, in acks/s and p99.
@@ -328,8 +328,9 @@ fn main() {
         .build()
         .unwrap();
     load_rt.block_on(async {
+        let counts = client_counts();
         let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(client_counts().into_iter().max().unwrap_or(1))
+            .pool_max_idle_per_host(counts.iter().copied().max().unwrap_or(1))
             .build()
             .unwrap();
         let bot_page = connect_page(&http, &format!("http://{}", app.addr), None).await;
@@ -343,7 +344,7 @@ fn main() {
             ("fanorder intake, FANORDER_SQLITE_DURABILITY=normal (no fsync per commit)", url(intake_normal.addr), &normal_page, None),
             ("fanorder intake while the bot answers every event", url(app.addr), &bot_page, Some(&app)),
         ];
-        for clients in client_counts() {
+        for clients in counts {
             compare(&http, clients, &url(bare), &bot_page, &runs).await;
         }
 
