@@ -18,6 +18,8 @@ crate::on_both_stores!(messenger:
     webhooks_take_bodies_up_to_4_mib,
     every_real_payload_is_accepted_raw_and_routed,
     a_replayed_delivery_is_handled_once,
+    a_message_id_of_any_length_is_stored_once,
+    an_event_too_large_to_store_is_skipped_and_the_rest_of_its_body_kept,
     events_reach_only_the_restaurant_that_holds_the_page,
     a_deactivated_restaurant_gets_no_events,
     pages_belong_to_one_restaurant_and_keep_their_token_secret,
@@ -267,6 +269,60 @@ async fn a_replayed_delivery_is_handled_once(app: TestApp) {
         conversation.expect(200)["items"][0]["cart"][0]["quantity"],
         2,
         "two cokes, not four"
+    );
+}
+
+/// Message ids are opaque strings of Facebook's choosing (today about 90 characters): one far
+/// longer than any key the store takes is still stored, once, and answered.
+async fn a_message_id_of_any_length_is_stored_once(app: TestApp) {
+    let (r, page) = restaurant_with_page(&app).await;
+    let mut body =
+        fanorder_api::simulate::payload(&page, "5004", &text("2 coke"), 1_764_000_000_000);
+    body["entry"][0]["messaging"][0]["message"]["mid"] = json!(format!("m_{}", "x".repeat(3000)));
+    let body = body.to_string().into_bytes();
+    app.webhook(&body).await.expect(200);
+    app.webhook(&body).await.expect(200);
+    assert!(app.inbox_drained().await);
+    let messages = app.conversation(&r, &page, "5004").await;
+    assert_eq!(
+        messages.iter().filter(|m| m["direction"] == "in").count(),
+        1,
+        "{messages:?}"
+    );
+    assert_eq!(
+        messages.iter().filter(|m| m["direction"] == "out").count(),
+        1,
+        "{messages:?}"
+    );
+}
+
+/// A body may be 4 MiB, an item only 400 KB: an event that cannot be stored is skipped (a
+/// retry could not store it either), and the body's other events are kept and answered.
+async fn an_event_too_large_to_store_is_skipped_and_the_rest_of_its_body_kept(app: TestApp) {
+    let (r, page) = restaurant_with_page(&app).await;
+    let mut body =
+        fanorder_api::simulate::payload(&page, "5005", &text("2 coke"), 1_764_000_000_000);
+    let mut huge = body["entry"][0]["messaging"][0].clone();
+    huge["sender"]["id"] = json!("5006");
+    huge["message"]["mid"] = json!("m_huge");
+    huge["message"]["text"] = json!("pad thai ".repeat(60_000));
+    body["entry"][0]["messaging"]
+        .as_array_mut()
+        .unwrap()
+        .push(huge);
+    let body = body.to_string().into_bytes();
+    assert!(body.len() > 500_000 && body.len() < 4 * 1024 * 1024);
+    app.webhook(&body).await.expect(200);
+    assert!(app.inbox_drained().await);
+    let kept = app.conversation(&r, &page, "5005").await;
+    assert_eq!(
+        kept.iter().filter(|m| m["direction"] == "out").count(),
+        1,
+        "{kept:?}"
+    );
+    assert_eq!(
+        app.conversation(&r, &page, "5006").await,
+        Vec::<Value>::new()
     );
 }
 

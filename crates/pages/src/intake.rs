@@ -227,6 +227,7 @@ async fn receive(
                 &table,
                 &tenant,
                 &inbound,
+                event.timestamp_ms,
                 intake.0.pending,
             )?);
         }
@@ -234,13 +235,23 @@ async fn receive(
     // Concurrent conditional puts: the embedded store commits them together; a duplicate is
     // a failed condition, which is the point.
     let results = futures::future::join_all(puts.into_iter().map(|put| table.put(put))).await;
-    let (mut stored, mut duplicates, mut failed) = (0u64, 0u64, None);
+    let (mut stored, mut duplicates, mut too_large, mut failed) = (0u64, 0u64, 0u64, None);
     for result in results {
         match result {
             Ok(()) => stored += 1,
             Err(StoreError::ConditionFailed { .. }) => duplicates += 1,
+            // Facebook would send it again and again: no retry can store it.
+            Err(StoreError::ItemTooLarge) => too_large += 1,
             Err(err) => failed = failed.or(Some(err)),
         }
+    }
+    if too_large > 0 {
+        metrics::counter!("fanorder_webhook_events_total", "result" => "skipped")
+            .increment(too_large);
+        tracing::warn!(
+            events = too_large,
+            "webhook events larger than an item can hold; skipped"
+        );
     }
     // Counted once per body, not per event: each count looks up its series.
     metrics::counter!("fanorder_webhook_events_total", "result" => "stored").increment(stored);

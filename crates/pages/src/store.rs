@@ -9,6 +9,7 @@ use fanorder_store::{
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 
 use crate::model::{Conversation, Message, Page};
 
@@ -56,11 +57,30 @@ pub fn message_key(tenant: &TenantId, page_id: &str, psid: &str, id: &str) -> Ke
     Key::new(tenant.partition(), format!("MSG#{page_id}#{psid}#{id}"))
 }
 
-/// Inbound event, `T#<tenant>` / `INBOX#<page id>#<dedupe key>`: written once per event (a
-/// conditional put), so a webhook Facebook retries is processed once.
-pub fn inbox_key(tenant: &TenantId, page_id: &str, dedupe: &str) -> Key {
-    Key::new(tenant.partition(), format!("INBOX#{page_id}#{dedupe}"))
+/// Inbound event, `T#<tenant>` / `INBOX#<page id>#<sent at>#<dedupe key>`: written once per
+/// event (a conditional put), so a webhook Facebook retries is processed once.
+///
+/// `<sent at>` is the event's own timestamp (milliseconds, 13 digits; zeros when it has none),
+/// which every delivery of the event repeats. It puts a page's new events next to each other
+/// in key order. Keyed by the dedupe key alone, which for a message is Facebook's message id
+/// (about 90 random characters), each new event went to a random leaf of the embedded store's
+/// key index, and every group commit rewrote one index page per event (BENCHMARKS.md, "Message
+/// ids"). A dedupe key longer than [`DEDUPE_IN_KEY`] bytes (message ids are opaque and
+/// unbounded) is replaced by its SHA-256, so that no payload makes a key the store refuses.
+pub fn inbox_key(tenant: &TenantId, page_id: &str, sent_at_ms: Option<i64>, dedupe: &str) -> Key {
+    let sent_at = sent_at_ms.unwrap_or(0).clamp(0, 9_999_999_999_999);
+    let sk = if dedupe.len() <= DEDUPE_IN_KEY {
+        format!("INBOX#{page_id}#{sent_at:013}#{dedupe}")
+    } else {
+        let digest = hex::encode(sha2::Sha256::digest(dedupe.as_bytes()));
+        format!("INBOX#{page_id}#{sent_at:013}#sha256:{digest}")
+    };
+    Key::new(tenant.partition(), sk)
 }
+
+/// The longest dedupe key kept as it is in an inbox key: with the tenant, the page and the time,
+/// well inside the store's 1024-byte sort key.
+pub const DEDUPE_IN_KEY: usize = 512;
 
 fn conversations_partition(tenant: &TenantId, page_id: &str) -> String {
     format!("{}#CONVS#{page_id}", tenant.partition())
@@ -413,11 +433,12 @@ pub fn inbox_put(
     table: &Table,
     tenant: &TenantId,
     inbound: &Inbound,
+    sent_at_ms: Option<i64>,
     pending: bool,
 ) -> Result<Put, ApiError> {
     let mut item = to_item(
         table.schema(),
-        &inbox_key(tenant, &inbound.page_id, &inbound.dedupe),
+        &inbox_key(tenant, &inbound.page_id, sent_at_ms, &inbound.dedupe),
         inbound,
     )?;
     item.insert(
@@ -571,6 +592,37 @@ mod tests {
     }
 
     #[test]
+    fn inbox_keys_follow_the_events_time_and_take_dedupe_keys_of_any_length() {
+        let tenant: TenantId = "01J00000000000000000000000".parse().unwrap();
+        let key = |at, dedupe: &str| inbox_key(&tenant, "100", at, dedupe).sk;
+        assert_eq!(
+            key(Some(1_764_000_000_000), "m_x"),
+            "INBOX#100#1764000000000#m_x"
+        );
+        assert_eq!(key(None, "m_x"), "INBOX#100#0000000000000#m_x");
+        assert_eq!(key(Some(-5), "m_x"), key(None, "m_x"));
+        assert_eq!(
+            key(Some(i64::MAX), "m_x"),
+            "INBOX#100#9999999999999#m_x",
+            "fixed width, so the order stays the time's"
+        );
+        // Random message ids, in the order they were sent: the keys are in that order.
+        let later = key(Some(1_764_000_000_001), "m_AAA");
+        assert!(key(Some(1_764_000_000_000), "m_zzz") < later);
+
+        let long = "m_".to_owned() + &"x".repeat(5000);
+        let hashed = key(Some(1), &long);
+        assert!(hashed.starts_with("INBOX#100#0000000000001#sha256:"));
+        assert!(hashed.len() < 200);
+        assert_eq!(hashed, key(Some(1), &long), "the same event, the same key");
+        let other = "m_".to_owned() + &"x".repeat(4999) + "y";
+        assert_ne!(hashed, key(Some(1), &other));
+        let longest = "y".repeat(DEDUPE_IN_KEY);
+        assert!(key(Some(1), &longest).ends_with(&longest), "kept as it is");
+        assert!(inbox_key(&tenant, "100", Some(1), &longest).sk.len() < 1024 - 64);
+    }
+
+    #[test]
     fn conversations_spread_over_the_shards_and_one_shard_is_shard_zero() {
         let tenant: TenantId = "01J00000000000000000000000".parse().unwrap();
         let shard = |psid: u32, shards| inbox_shard(&tenant, "100", &psid.to_string(), shards);
@@ -608,7 +660,7 @@ mod tests {
             received_at: Timestamp::now(),
         };
         for psid in 0..20 {
-            let put = inbox_put(table, &tenant, &inbound(psid), true).unwrap();
+            let put = inbox_put(table, &tenant, &inbound(psid), Some(1), true).unwrap();
             assert_eq!(
                 put.item.get("gsi1pk"),
                 Some(&Value::S("INBOX#PENDING#0".into()))
@@ -616,7 +668,7 @@ mod tests {
             table.put(put).await.unwrap();
         }
         // An event an earlier version left pending in another shard.
-        let mut put = inbox_put(table, &tenant, &inbound(99), true).unwrap();
+        let mut put = inbox_put(table, &tenant, &inbound(99), None, true).unwrap();
         put.item
             .insert("gsi1pk".into(), Value::S("INBOX#PENDING#3".into()));
         table.put(put).await.unwrap();
