@@ -195,9 +195,19 @@ async fn connect_page(http: &reqwest::Client, base: &str, token: Option<&str>) -
     page
 }
 
+/// A signed one-message body, with a message id shaped like Facebook's: `m_` and about 86
+/// random characters. (`simulate`'s ids are ULIDs, which sort by time: keyed by them, the
+/// inbox wrote its key index in order, which real ids never allowed; BENCHMARKS.md.)
 fn signed(page: &str, psid: &str, words: &str) -> (String, String) {
+    use base64::Engine as _;
     let now = jiff::Timestamp::now().as_millisecond();
-    let body = payload(page, psid, &Act::Text(words.to_owned()), now).to_string();
+    let mut body = payload(page, psid, &Act::Text(words.to_owned()), now);
+    let mid: [u8; 64] = rand::random();
+    body["entry"][0]["messaging"][0]["message"]["mid"] = json!(format!(
+        "m_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mid)
+    ));
+    let body = body.to_string();
     let signature = fanorder_messenger::sign(secrets().fb_app_secret.expose(), body.as_bytes());
     (body, signature)
 }
