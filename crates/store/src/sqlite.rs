@@ -477,7 +477,7 @@ fn plan(conn: &Connection, schema: &TableSchema, op: WriteOp, now: i64) -> Store
     match op {
         WriteOp::Put(put) => {
             let key = item_key(schema, &put.item)?;
-            let row = Row::load(conn, &key, now)?;
+            let row = Row::load(conn, schema, &key, now)?;
             if let Some(cond) = &put.cond
                 && !eval::holds(cond, row.visible())
             {
@@ -493,7 +493,7 @@ fn plan(conn: &Connection, schema: &TableSchema, op: WriteOp, now: i64) -> Store
             })
         }
         WriteOp::Delete(delete) => {
-            let row = Row::load(conn, &delete.key, now)?;
+            let row = Row::load(conn, schema, &delete.key, now)?;
             if let Some(cond) = &delete.cond
                 && !eval::holds(cond, row.visible())
             {
@@ -509,7 +509,7 @@ fn plan(conn: &Connection, schema: &TableSchema, op: WriteOp, now: i64) -> Store
             })
         }
         WriteOp::Update(update) => {
-            let row = Row::load(conn, &update.key, now)?;
+            let row = Row::load(conn, schema, &update.key, now)?;
             if let Some(cond) = &update.cond
                 && !eval::holds(cond, row.visible())
             {
@@ -537,7 +537,7 @@ fn plan(conn: &Connection, schema: &TableSchema, op: WriteOp, now: i64) -> Store
                     TxOp::Update(update) => (update.key.clone(), update.cond.as_ref()),
                     TxOp::Check(check) => (check.key.clone(), Some(&check.cond)),
                 };
-                let row = Row::load(conn, &key, now)?;
+                let row = Row::load(conn, schema, &key, now)?;
                 if let Some(cond) = cond
                     && !eval::holds(cond, row.visible())
                 {
@@ -600,8 +600,8 @@ fn plan(conn: &Connection, schema: &TableSchema, op: WriteOp, now: i64) -> Store
                 .into_iter()
                 .map(|(key, body)| {
                     Ok(RowWrite::Remove {
+                        previous: Some(decode(schema, key.clone(), &body)?),
                         key,
-                        previous: Some(decode(&body)?),
                     })
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
@@ -638,12 +638,29 @@ fn item_key(schema: &TableSchema, item: &Item) -> StoreResult<Key> {
     })
 }
 
-fn encode(item: &Item) -> StoreResult<Vec<u8>> {
-    serde_json::to_vec(item).map_err(unavailable)
+/// An item's body: every attribute but the two of the key, which the row's `pk` and `sk`
+/// columns hold already. (In the body too, they were a sixth of an inbound event's row: its
+/// sort key carries Facebook's 90-character message id.)
+fn encode(schema: &TableSchema, item: &Item) -> StoreResult<Vec<u8>> {
+    let (pk, sk) = (&schema.partition_key.name, &schema.sort_key.name);
+    let mut body = Vec::with_capacity(512);
+    serde::Serializer::collect_map(
+        &mut serde_json::Serializer::new(&mut body),
+        item.iter().filter(|(name, _)| *name != pk && *name != sk),
+    )
+    .map_err(unavailable)?;
+    Ok(body)
 }
 
-fn decode(body: &[u8]) -> StoreResult<Item> {
-    serde_json::from_slice(body).map_err(unavailable)
+/// The item of a row: its body and its key. A body written before the key left it has the key
+/// too, and keeps it.
+fn decode(schema: &TableSchema, key: Key, body: &[u8]) -> StoreResult<Item> {
+    let mut item: Item = serde_json::from_slice(body).map_err(unavailable)?;
+    item.entry(schema.partition_key.name.clone())
+        .or_insert(Value::S(key.pk));
+    item.entry(schema.sort_key.name.clone())
+        .or_insert(Value::S(key.sk));
+    Ok(item)
 }
 
 /// An item's row as a write finds it: absent, live, or expired but not yet swept (invisible to
@@ -655,7 +672,7 @@ enum Row {
 }
 
 impl Row {
-    fn load(conn: &Connection, key: &Key, now: i64) -> StoreResult<Self> {
+    fn load(conn: &Connection, schema: &TableSchema, key: &Key, now: i64) -> StoreResult<Self> {
         let mut stmt = conn
             .prepare_cached("SELECT body, expires_at FROM items WHERE pk = ?1 AND sk = ?2")
             .map_err(unavailable)?;
@@ -668,7 +685,7 @@ impl Row {
         Ok(match row {
             None => Self::Absent,
             Some((body, expires_at)) => {
-                let item = decode(&body)?;
+                let item = decode(schema, key.clone(), &body)?;
                 if expires_at.is_none_or(|at| at > now) {
                     Self::Live(item)
                 } else {
@@ -722,7 +739,7 @@ fn store_item(
     item: &Item,
     previous: Option<&Item>,
 ) -> StoreResult<()> {
-    let body = encode(item)?;
+    let body = encode(schema, item)?;
     let expires_at = eval::expiry(item, &schema.ttl_attribute);
     conn.prepare_cached(
         "INSERT OR REPLACE INTO items (pk, sk, body, expires_at) VALUES (?1, ?2, ?3, ?4)",
@@ -858,7 +875,7 @@ fn run_query(
             params.push(Sql::Text(query.pk.clone()));
             params.push(Sql::Integer(now));
             let mut sql =
-                "SELECT body FROM items WHERE pk = ?1 AND (expires_at IS NULL OR expires_at > ?2)"
+                "SELECT pk, sk, body FROM items WHERE pk = ?1 AND (expires_at IS NULL OR expires_at > ?2)"
                     .to_owned();
             sql += &sort_key_sql(query.sk.as_ref(), "sk", &mut params);
             if let Some(position) = after {
@@ -876,7 +893,7 @@ fn run_query(
             params.push(Sql::Text(query.pk.clone()));
             params.push(Sql::Integer(now));
             let mut sql =
-                "SELECT i.body FROM gsi_entries g JOIN items i ON i.pk = g.pk AND i.sk = g.sk \
+                "SELECT i.pk, i.sk, i.body FROM gsi_entries g JOIN items i ON i.pk = g.pk AND i.sk = g.sk \
                  WHERE g.idx = ?1 AND g.ipk = ?2 AND (i.expires_at IS NULL OR i.expires_at > ?3)"
                     .to_owned();
             sql += &sort_key_sql(query.sk.as_ref(), "g.isk", &mut params);
@@ -902,21 +919,28 @@ fn run_query(
         }
     };
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-    let bodies = stmt
+    let rows = stmt
         .query_map(rusqlite::params_from_iter(params), |row| {
-            row.get::<_, Vec<u8>>(0)
+            let key = Key {
+                pk: row.get(0)?,
+                sk: row.get(1)?,
+            };
+            Ok((key, row.get::<_, Vec<u8>>(2)?))
         })
         .map_err(unavailable)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(unavailable)?;
-    bodies.iter().map(|b| decode(b)).collect()
+    rows.into_iter()
+        .map(|(key, body)| decode(schema, key, &body))
+        .collect()
 }
 
 #[async_trait]
 impl Backend for Sqlite {
     async fn get(&self, key: &Key, now: i64) -> StoreResult<Option<Item>> {
         let key = key.clone();
-        self.read(move |conn| Row::load(conn, &key, now).map(Row::into_visible))
+        let schema = self.schema;
+        self.read(move |conn| Row::load(conn, schema, &key, now).map(Row::into_visible))
             .await
     }
 
@@ -1019,6 +1043,61 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+
+    /// A row's body leaves out the key, which its columns hold; a body written with the key (by
+    /// an earlier version) reads the same, by key, by query and through an index.
+    #[tokio::test]
+    async fn bodies_leave_out_the_key_and_bodies_with_it_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Sqlite::open(&path, SqliteOptions::default(), Clock::system())
+            .await
+            .unwrap();
+        let mut new = item("A", Some(("P", "1")), None);
+        new.insert("text".into(), Value::S("hi".into()));
+        let put = Put {
+            item: new.clone(),
+            cond: None,
+        };
+        store.put(put, 0).await.unwrap();
+        let mut old = item("B", Some(("P", "2")), None);
+        old.insert("text".into(), Value::S("hello".into()));
+        {
+            let conn = Connection::open(&path).unwrap();
+            let body: Vec<u8> = conn
+                .query_row("SELECT body FROM items WHERE sk = 'A'", [], |r| r.get(0))
+                .unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let names: Vec<&String> = body.as_object().unwrap().keys().collect();
+            assert!(!names.contains(&&"tenant_id".to_owned()), "{body}");
+            assert!(!names.contains(&&"sk".to_owned()), "{body}");
+            assert_eq!(body["text"]["S"], "hi");
+            conn.execute(
+                "INSERT INTO items (pk, sk, body) VALUES ('T#1', 'B', ?1)",
+                [serde_json::to_vec(&old).unwrap()],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO gsi_entries (idx, ipk, isk, pk, sk) VALUES ('gsi1', 'P', '2', 'T#1', 'B')",
+                [],
+            )
+            .unwrap();
+        }
+        for (sk, expected) in [("A", &new), ("B", &old)] {
+            let found = store.get(&Key::new("T#1", sk), 0).await.unwrap();
+            assert_eq!(found.as_ref(), Some(expected));
+        }
+        let page = store
+            .query(&Query::table("T#1"), None, 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(page, vec![new.clone(), old.clone()]);
+        let page = store
+            .query(&Query::index("gsi1", "P"), None, 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(page, vec![new, old]);
     }
 
     /// Index entries are deleted by the keys of the item they were written for: replacing,
