@@ -57,7 +57,7 @@ pub fn message_key(tenant: &TenantId, page_id: &str, psid: &str, id: &str) -> Ke
     Key::new(tenant.partition(), format!("MSG#{page_id}#{psid}#{id}"))
 }
 
-/// Inbound event, `T#<tenant>` / `INBOX#<page id>#<sent at>#<dedupe key>`: written once per
+/// Inbound event, `T#<tenant>` / `INBOX#<page id>#<sent at>#<dedupe digest>`: written once per
 /// event (a conditional put), so a webhook Facebook retries is processed once.
 ///
 /// `<sent at>` is the event's own timestamp (milliseconds, 13 digits; zeros when it has none),
@@ -65,22 +65,20 @@ pub fn message_key(tenant: &TenantId, page_id: &str, psid: &str, id: &str) -> Ke
 /// in key order. Keyed by the dedupe key alone, which for a message is Facebook's message id
 /// (about 90 random characters), each new event went to a random leaf of the embedded store's
 /// key index, and every group commit rewrote one index page per event (BENCHMARKS.md, "Message
-/// ids"). A dedupe key longer than [`DEDUPE_IN_KEY`] bytes (message ids are opaque and
-/// unbounded) is replaced by its SHA-256, so that no payload makes a key the store refuses.
+/// ids"). `<dedupe digest>` is the first 128 bits of the dedupe key's SHA-256, in URL-safe
+/// base64 (22 characters): the same for the same event, a key of bounded length whatever the
+/// payload (message ids are opaque and unbounded), and a smaller index than the ids themselves.
+/// The dedupe key as it is stays in the item (`dedupe`).
 pub fn inbox_key(tenant: &TenantId, page_id: &str, sent_at_ms: Option<i64>, dedupe: &str) -> Key {
+    use base64::Engine as _;
     let sent_at = sent_at_ms.unwrap_or(0).clamp(0, 9_999_999_999_999);
-    let sk = if dedupe.len() <= DEDUPE_IN_KEY {
-        format!("INBOX#{page_id}#{sent_at:013}#{dedupe}")
-    } else {
-        let digest = hex::encode(sha2::Sha256::digest(dedupe.as_bytes()));
-        format!("INBOX#{page_id}#{sent_at:013}#sha256:{digest}")
-    };
-    Key::new(tenant.partition(), sk)
+    let digest = sha2::Sha256::digest(dedupe.as_bytes());
+    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
+    Key::new(
+        tenant.partition(),
+        format!("INBOX#{page_id}#{sent_at:013}#{digest}"),
+    )
 }
-
-/// The longest dedupe key kept as it is in an inbox key: with the tenant, the page and the time,
-/// well inside the store's 1024-byte sort key.
-pub const DEDUPE_IN_KEY: usize = 512;
 
 fn conversations_partition(tenant: &TenantId, page_id: &str) -> String {
     format!("{}#CONVS#{page_id}", tenant.partition())
@@ -595,15 +593,17 @@ mod tests {
     fn inbox_keys_follow_the_events_time_and_take_dedupe_keys_of_any_length() {
         let tenant: TenantId = "01J00000000000000000000000".parse().unwrap();
         let key = |at, dedupe: &str| inbox_key(&tenant, "100", at, dedupe).sk;
+        // Pinned: a stored event's key must not change between versions, or its redelivery
+        // would be stored and answered again.
         assert_eq!(
             key(Some(1_764_000_000_000), "m_x"),
-            "INBOX#100#1764000000000#m_x"
+            "INBOX#100#1764000000000#bhakkHgRqYmKH63gTbLhvg",
+            "the first 128 bits of SHA-256(\"m_x\"), base64url"
         );
-        assert_eq!(key(None, "m_x"), "INBOX#100#0000000000000#m_x");
+        assert!(key(None, "m_x").starts_with("INBOX#100#0000000000000#"));
         assert_eq!(key(Some(-5), "m_x"), key(None, "m_x"));
-        assert_eq!(
-            key(Some(i64::MAX), "m_x"),
-            "INBOX#100#9999999999999#m_x",
+        assert!(
+            key(Some(i64::MAX), "m_x").starts_with("INBOX#100#9999999999999#"),
             "fixed width, so the order stays the time's"
         );
         // Random message ids, in the order they were sent: the keys are in that order.
@@ -611,15 +611,19 @@ mod tests {
         assert!(key(Some(1_764_000_000_000), "m_zzz") < later);
 
         let long = "m_".to_owned() + &"x".repeat(5000);
-        let hashed = key(Some(1), &long);
-        assert!(hashed.starts_with("INBOX#100#0000000000001#sha256:"));
-        assert!(hashed.len() < 200);
-        assert_eq!(hashed, key(Some(1), &long), "the same event, the same key");
         let other = "m_".to_owned() + &"x".repeat(4999) + "y";
-        assert_ne!(hashed, key(Some(1), &other));
-        let longest = "y".repeat(DEDUPE_IN_KEY);
-        assert!(key(Some(1), &longest).ends_with(&longest), "kept as it is");
-        assert!(inbox_key(&tenant, "100", Some(1), &longest).sk.len() < 1024 - 64);
+        assert_eq!(
+            key(Some(1), &long),
+            key(Some(1), &long),
+            "the same event, the same key"
+        );
+        assert_ne!(key(Some(1), &long), key(Some(1), &other));
+        assert_ne!(key(Some(1), "m_x"), key(Some(1), "m_y"));
+        assert_eq!(
+            key(Some(1), &long).len(),
+            key(Some(1), "m_x").len(),
+            "bounded"
+        );
     }
 
     #[test]
