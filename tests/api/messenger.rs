@@ -247,16 +247,7 @@ async fn a_replayed_delivery_is_handled_once(app: TestApp) {
     app.webhook(&body).await.expect(200);
     assert!(app.inbox_drained().await);
     let messages = app.conversation(&r, &page, "5003").await;
-    assert_eq!(
-        messages.iter().filter(|m| m["direction"] == "in").count(),
-        1,
-        "{messages:?}"
-    );
-    assert_eq!(
-        messages.iter().filter(|m| m["direction"] == "out").count(),
-        1,
-        "{messages:?}"
-    );
+    one_exchange(&messages);
     let conversation = app
         .call(
             Method::GET,
@@ -272,6 +263,17 @@ async fn a_replayed_delivery_is_handled_once(app: TestApp) {
     );
 }
 
+/// The customer said one thing, and the bot answered it once.
+fn one_exchange(messages: &[Value]) {
+    for direction in ["in", "out"] {
+        let count = messages
+            .iter()
+            .filter(|m| m["direction"] == direction)
+            .count();
+        assert_eq!(count, 1, "{direction}: {messages:?}");
+    }
+}
+
 /// Message ids are opaque strings of Facebook's choosing (today about 90 characters): one far
 /// longer than any key the store takes is still stored, once, and answered.
 async fn a_message_id_of_any_length_is_stored_once(app: TestApp) {
@@ -284,16 +286,7 @@ async fn a_message_id_of_any_length_is_stored_once(app: TestApp) {
     app.webhook(&body).await.expect(200);
     assert!(app.inbox_drained().await);
     let messages = app.conversation(&r, &page, "5004").await;
-    assert_eq!(
-        messages.iter().filter(|m| m["direction"] == "in").count(),
-        1,
-        "{messages:?}"
-    );
-    assert_eq!(
-        messages.iter().filter(|m| m["direction"] == "out").count(),
-        1,
-        "{messages:?}"
-    );
+    one_exchange(&messages);
 }
 
 /// A body may be 4 MiB, an item only 400 KB: an event that cannot be stored is skipped (a
@@ -314,12 +307,7 @@ async fn an_event_too_large_to_store_is_skipped_and_the_rest_of_its_body_kept(ap
     assert!(body.len() > 500_000 && body.len() < 4 * 1024 * 1024);
     app.webhook(&body).await.expect(200);
     assert!(app.inbox_drained().await);
-    let kept = app.conversation(&r, &page, "5005").await;
-    assert_eq!(
-        kept.iter().filter(|m| m["direction"] == "out").count(),
-        1,
-        "{kept:?}"
-    );
+    one_exchange(&app.conversation(&r, &page, "5005").await);
     assert_eq!(
         app.conversation(&r, &page, "5006").await,
         Vec::<Value>::new()
