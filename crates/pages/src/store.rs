@@ -612,11 +612,6 @@ mod tests {
 
         let long = "m_".to_owned() + &"x".repeat(5000);
         let other = "m_".to_owned() + &"x".repeat(4999) + "y";
-        assert_eq!(
-            key(Some(1), &long),
-            key(Some(1), &long),
-            "the same event, the same key"
-        );
         assert_ne!(key(Some(1), &long), key(Some(1), &other));
         assert_ne!(key(Some(1), "m_x"), key(Some(1), "m_y"));
         assert_eq!(

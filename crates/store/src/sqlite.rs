@@ -639,8 +639,8 @@ fn item_key(schema: &TableSchema, item: &Item) -> StoreResult<Key> {
 }
 
 /// An item's body: every attribute but the two of the key, which the row's `pk` and `sk`
-/// columns hold already. (In the body too, they were a sixth of an inbound event's row: its
-/// sort key carries Facebook's 90-character message id.)
+/// columns hold already. (In the body too, they were a sixth of an inbound event's row when its
+/// sort key carried Facebook's 90-character message id.)
 fn encode(schema: &TableSchema, item: &Item) -> StoreResult<Vec<u8>> {
     let (pk, sk) = (&schema.partition_key.name, &schema.sort_key.name);
     let mut body = Vec::with_capacity(512);
