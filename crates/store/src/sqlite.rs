@@ -1034,6 +1034,13 @@ mod tests {
         Item::from(attrs)
     }
 
+    /// The store on the database at `path`, with the default options.
+    async fn open_at(path: &Path) -> Sqlite {
+        Sqlite::open(path, SqliteOptions::default(), Clock::system())
+            .await
+            .unwrap()
+    }
+
     fn index_rows(path: &Path) -> Vec<(String, String, String)> {
         let conn = Connection::open(path).unwrap();
         let mut stmt = conn
@@ -1051,9 +1058,7 @@ mod tests {
     async fn bodies_leave_out_the_key_and_bodies_with_it_still_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let store = Sqlite::open(&path, SqliteOptions::default(), Clock::system())
-            .await
-            .unwrap();
+        let store = open_at(&path).await;
         let mut new = item("A", Some(("P", "1")), None);
         new.insert("text".into(), Value::S("hi".into()));
         let put = Put {
@@ -1115,9 +1120,7 @@ mod tests {
             ))
             .unwrap();
         }
-        let store = Sqlite::open(&path, SqliteOptions::default(), Clock::system())
-            .await
-            .unwrap();
+        let store = open_at(&path).await;
         let put = |i| Put {
             item: i,
             cond: None,
@@ -1205,9 +1208,7 @@ mod tests {
             assert!(sql.contains("WITHOUT ROWID"), "the old layout: {sql}");
         }
         for _ in 0..2 {
-            let store = Sqlite::open(&path, SqliteOptions::default(), Clock::system())
-                .await
-                .unwrap();
+            let store = open_at(&path).await;
             for item in &items {
                 let key = item_key(TableSchema::load(), item).unwrap();
                 let stored = store.get(&key, 50).await.unwrap().unwrap();
@@ -1219,9 +1220,7 @@ mod tests {
                 .unwrap();
             assert_eq!(found, vec![items[0].clone(), items[2].clone()]);
         }
-        let store = Sqlite::open(&path, SqliteOptions::default(), Clock::system())
-            .await
-            .unwrap();
+        let store = open_at(&path).await;
         assert_eq!(store.sweep_at(200).await.unwrap(), 1, "B expired at 100");
         drop(store);
         let conn = Connection::open(&path).unwrap();
@@ -1259,9 +1258,7 @@ mod tests {
     async fn the_log_starts_over_while_writes_go_on() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let store = Sqlite::open(&path, SqliteOptions::default(), Clock::system())
-            .await
-            .unwrap();
+        let store = open_at(&path).await;
         let text = Value::S("x".repeat(1000));
         let mut written = 0;
         for round in 0..200 {
