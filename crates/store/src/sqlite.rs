@@ -26,8 +26,8 @@ use tokio::sync::oneshot;
 use crate::cursor::Position;
 use crate::eval;
 use crate::model::{
-    Capacity, CmpOp, Delete, Item, Key, Put, Query, SortKey, StoreError, StoreResult, TxFailure,
-    TxOp, Update, Value,
+    Capacity, CmpOp, Cond, Delete, Item, Key, Put, Query, SortKey, StoreError, StoreResult,
+    TxFailure, TxOp, Update, Value,
 };
 use crate::schema::{IndexSchema, TableSchema};
 use crate::table::Backend;
@@ -360,6 +360,24 @@ fn commit_group(
     }
     let mut results = Vec::with_capacity(count);
     for (op, now) in ops {
+        // A put only if new (an inbound event, a new order) goes straight in; only one that
+        // finds a row there is planned like any other write.
+        let op = match op {
+            WriteOp::Put(put) if matches!(put.cond, Some(Cond::NotExists)) => {
+                match insert_new(conn, schema, put) {
+                    Ok(None) => {
+                        results.push(Ok(WriteOutput::Done));
+                        continue;
+                    }
+                    Ok(Some(put)) => WriteOp::Put(put),
+                    Err(err) => {
+                        let _ = run(conn, "ROLLBACK");
+                        return fail_all(err);
+                    }
+                }
+            }
+            op => op,
+        };
         match plan(conn, schema, op, now) {
             Ok(planned) => {
                 if let Err(err) = planned.write(conn, schema) {
@@ -730,6 +748,30 @@ fn index_entry<'a>(index: &IndexSchema, item: &'a Item) -> Option<(&'a str, &'a 
     }
 }
 
+/// Inserts the item of a put whose condition is that nothing is stored under its key, with its
+/// index entries, when no row is there; hands the put back when one is (live, or expired and
+/// not yet swept: the planned path decides). One look at the key index instead of two.
+fn insert_new(conn: &Connection, schema: &TableSchema, put: Put) -> StoreResult<Option<Put>> {
+    // A put the planned path refuses is refused there.
+    let Ok(key) = item_key(schema, &put.item) else {
+        return Ok(Some(put));
+    };
+    let body = encode(schema, &put.item)?;
+    let expires_at = eval::expiry(&put.item, &schema.ttl_attribute);
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO items (pk, sk, body, expires_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (pk, sk) DO NOTHING",
+        )
+        .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk, body, expires_at]))
+        .map_err(unavailable)?;
+    if inserted == 0 {
+        return Ok(Some(put));
+    }
+    move_index_entries(conn, schema, &key, &put.item, None)?;
+    Ok(None)
+}
+
 /// Writes `item` over `previous` (the row stored under the key, if any), moving its index
 /// entries only where their keys changed.
 fn store_item(
@@ -746,6 +788,17 @@ fn store_item(
     )
     .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk, body, expires_at]))
     .map_err(unavailable)?;
+    move_index_entries(conn, schema, key, item, previous)
+}
+
+/// Moves the index entries of `previous` to those of `item`, where their keys changed.
+fn move_index_entries(
+    conn: &Connection,
+    schema: &TableSchema,
+    key: &Key,
+    item: &Item,
+    previous: Option<&Item>,
+) -> StoreResult<()> {
     for index in &schema.global_secondary_indexes {
         let old = previous.and_then(|p| index_entry(index, p));
         let new = index_entry(index, item);
@@ -1052,6 +1105,45 @@ mod tests {
             .unwrap()
     }
 
+    /// A put only if new goes straight in, with its index entry and its expiry; the same put
+    /// again, alone or in the same group, is refused with what is stored, which stays as it was.
+    #[tokio::test]
+    async fn a_put_only_if_new_is_stored_once_with_its_index_entry_and_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = open_at(&path).await;
+        let new = |sk, entry| Put {
+            item: item(sk, Some(entry), Some(100)),
+            cond: Some(Cond::NotExists),
+        };
+        store.put(new("A", ("P", "1")), 0).await.unwrap();
+        let refused = store.put(new("A", ("Q", "2")), 0).await.unwrap_err();
+        assert_eq!(
+            refused,
+            StoreError::ConditionFailed {
+                current: Some(Box::new(item("A", Some(("P", "1")), Some(100))))
+            }
+        );
+        let (first, second) = tokio::join!(
+            store.put(new("B", ("P", "3")), 0),
+            store.put(new("B", ("Q", "4")), 0)
+        );
+        assert_eq!(
+            u8::from(first.is_ok()) + u8::from(second.is_ok()),
+            1,
+            "{first:?} {second:?}"
+        );
+        let rows = index_rows(&path);
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0], ("P".to_owned(), "1".to_owned(), "A".to_owned()));
+        assert_eq!(
+            store.sweep_at(200).await.unwrap(),
+            2,
+            "their expiry was stored"
+        );
+        assert!(index_rows(&path).is_empty());
+    }
+
     /// A row's body leaves out the key, which its columns hold; a body written with the key (by
     /// an earlier version) reads the same, by key, by query and through an index.
     #[tokio::test]
@@ -1141,7 +1233,7 @@ mod tests {
         // B has expired (now = 200) but is not swept: writing over it moves its entry.
         let fresh = Put {
             item: item("B", Some(("R", "6")), None),
-            cond: Some(crate::model::Cond::NotExists),
+            cond: Some(Cond::NotExists),
         };
         store.put(fresh, 200).await.unwrap();
         store.put(put(item("D", None, None)), 200).await.unwrap();
