@@ -121,7 +121,21 @@ impl Decimal {
 /// The canonical text of a DynamoDB number (`"007.50"` becomes `"7.5"`), or `None` when it is
 /// not a number DynamoDB would accept.
 pub fn normalize_number(text: &str) -> Option<String> {
+    if is_canonical_integer(text) {
+        return Some(text.to_owned());
+    }
     Decimal::parse(text).map(|d| d.to_text())
+}
+
+/// Whether `text` is already the canonical text of an integer (`"42"`, `"-7"`, `"0"`): most
+/// numbers stored (times, amounts in minor units, counts), which then need no parse.
+pub fn is_canonical_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let zero = digits == "0";
+    !digits.is_empty()
+        && digits.len() <= MAX_DIGITS
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (!digits.starts_with('0') || (zero && digits.len() == text.len()))
 }
 
 /// Numeric comparison of two canonical number texts.
@@ -483,6 +497,18 @@ mod tests {
         #[test]
         fn the_number_parser_never_panics(text in ".{0,50}") {
             let _ = normalize_number(&text);
+        }
+
+        /// The shortcut takes integers of up to 38 digits as they are, and only what the parse
+        /// would give unchanged (not signs, leading zeros, or too many digits).
+        #[test]
+        fn canonical_integers_are_what_the_parse_gives(int in any::<i128>(), text in "[-+]?0{0,2}[0-9]{0,40}") {
+            let int = int % 10i128.pow(38);
+            prop_assert!(is_canonical_integer(&int.to_string()), "{}", int);
+            for text in [int.to_string(), text] {
+                let parsed = Decimal::parse(&text).map(|d| d.to_text());
+                prop_assert!(!is_canonical_integer(&text) || parsed.as_deref() == Some(text.as_str()), "{}", text);
+            }
         }
     }
 }

@@ -383,10 +383,13 @@ fn string_attr(item: &Item, name: &str) -> StoreResult<String> {
 fn normalize(value: &mut Value) -> StoreResult<()> {
     let bad = |n: &str| StoreError::invalid(format!("{n:?} is not a valid number"));
     match value {
+        Value::N(text) if eval::is_canonical_integer(text) => {}
         Value::N(text) => *text = eval::normalize_number(text).ok_or_else(|| bad(text))?,
         Value::Ns(texts) => {
             for text in texts.iter_mut() {
-                *text = eval::normalize_number(text).ok_or_else(|| bad(text))?;
+                if !eval::is_canonical_integer(text) {
+                    *text = eval::normalize_number(text).ok_or_else(|| bad(text))?;
+                }
             }
         }
         Value::M(map) => map.values_mut().try_for_each(normalize)?,
