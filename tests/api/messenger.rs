@@ -18,6 +18,7 @@ crate::on_both_stores!(messenger:
     webhooks_take_bodies_up_to_4_mib,
     every_real_payload_is_accepted_raw_and_routed,
     a_replayed_delivery_is_handled_once,
+    webhook_events_are_counted_by_result,
     a_message_id_of_any_length_is_stored_once,
     an_event_too_large_to_store_is_skipped_and_the_rest_of_its_body_kept,
     events_reach_only_the_restaurant_that_holds_the_page,
@@ -261,6 +262,39 @@ async fn a_replayed_delivery_is_handled_once(app: TestApp) {
         2,
         "two cokes, not four"
     );
+}
+
+/// `fanorder_webhook_events_total` counts each event by what became of it: stored, a
+/// duplicate, or skipped (no restaurant holds its page). Other tests post webhooks in the same
+/// process, so each count grows by at least what this one sent.
+async fn webhook_events_are_counted_by_result(app: TestApp) {
+    let (_r, page) = restaurant_with_page(&app).await;
+    let counts = || async {
+        let text = app.get("/metrics").await.text().await.unwrap();
+        ["stored", "duplicate", "skipped"].map(|result| {
+            let series = format!("fanorder_webhook_events_total{{result=\"{result}\"}} ");
+            text.lines()
+                .find_map(|line| line.strip_prefix(&series))
+                .map_or(0.0, |n| n.parse::<f64>().unwrap())
+        })
+    };
+    let before = counts().await;
+    let body = |page: &str| {
+        fanorder_api::simulate::payload(page, "5005", &text("2 coke"), 1_764_000_000_000)
+            .to_string()
+            .into_bytes()
+    };
+    let delivery = body(&page);
+    app.webhook(&delivery).await.expect(200);
+    app.webhook(&delivery).await.expect(200);
+    app.webhook(&body("123456789012345")).await.expect(200);
+    let after = counts().await;
+    for (i, result) in ["stored", "duplicate", "skipped"].iter().enumerate() {
+        assert!(
+            after[i] >= before[i] + 1.0,
+            "{result}: {before:?} then {after:?}"
+        );
+    }
 }
 
 /// The customer said one thing, and the bot answered it once.

@@ -5,7 +5,7 @@
 //! runs afterwards (the local worker, or the stream processor on AWS).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -23,21 +23,39 @@ use utoipa_axum::routes;
 use crate::model::parse_page_id;
 use crate::store::{self, Inbound};
 
+/// `fanorder_webhook_events_total` by result, registered on first use (the server installs its
+/// recorder before it serves): looking a series up by its labels on every request cost about
+/// a microsecond.
+struct EventCounters {
+    stored: metrics::Counter,
+    duplicate: metrics::Counter,
+    skipped: metrics::Counter,
+}
+
+static EVENTS: LazyLock<EventCounters> = LazyLock::new(|| {
+    let result = |result: &'static str| metrics::counter!("fanorder_webhook_events_total", "result" => result);
+    EventCounters {
+        stored: result("stored"),
+        duplicate: result("duplicate"),
+        skipped: result("skipped"),
+    }
+});
+
 /// The most events one POST may carry (Facebook batches up to a few hundred).
 pub const MAX_EVENTS: usize = 1000;
 /// The largest webhook body accepted.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
-/// What the webhook needs: the app secret and verify token, caches of page routes and tenant
-/// status, and the worker's wake-up. Shared: each request takes a clone.
+/// What the webhook needs: the app secret and verify token, a cache of which active
+/// restaurant holds each page, and the worker's wake-up. Shared: each request takes a clone.
 #[derive(Clone)]
 pub struct Intake(Arc<Parts>);
 
 struct Parts {
     app_secret: Vec<u8>,
     verify_token: String,
+    /// Page id to the active restaurant holding it.
     routes: moka::future::Cache<String, Option<TenantId>>,
-    active: moka::future::Cache<TenantId, bool>,
     pending: bool,
     wake: Arc<Notify>,
 }
@@ -62,10 +80,6 @@ impl Intake {
                 .max_capacity(100_000)
                 .time_to_live(ttl)
                 .build(),
-            active: moka::future::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(ttl)
-                .build(),
             pending,
             wake: Arc::new(Notify::new()),
         }))
@@ -81,30 +95,22 @@ impl Intake {
         self.0.routes.invalidate(page_id).await;
     }
 
+    /// The restaurant that holds a page, when it is active: one cached answer per page, for
+    /// 30 s (a route and a status read on a miss; connecting or disconnecting here forgets it).
     async fn tenant_of(&self, table: &Table, page_id: &str) -> Result<Option<TenantId>, ApiError> {
-        let page = page_id.to_owned();
-        let tenant = self
-            .0
+        self.0
             .routes
-            .try_get_with(page, store::route(table, page_id))
-            .await
-            .map_err(|e| ApiError::unavailable(e.to_string()))?;
-        let Some(tenant) = tenant else {
-            return Ok(None);
-        };
-        let active = self
-            .0
-            .active
-            .try_get_with(tenant, async {
-                Ok::<_, ApiError>(
-                    fanorder_staff::store::tenant(table, &tenant)
-                        .await?
-                        .is_some_and(|t| t.status == fanorder_staff::Status::Active),
-                )
+            .try_get_with_by_ref(page_id, async {
+                let Some(tenant) = store::route(table, page_id).await? else {
+                    return Ok(None);
+                };
+                let active = fanorder_staff::store::tenant(table, &tenant)
+                    .await?
+                    .is_some_and(|t| t.status == fanorder_staff::Status::Active);
+                Ok::<_, ApiError>(active.then_some(tenant))
             })
             .await
-            .map_err(|e| ApiError::unavailable(e.to_string()))?;
-        Ok(active.then_some(tenant))
+            .map_err(|e| ApiError::unavailable(e.to_string()))
     }
 }
 
@@ -207,8 +213,7 @@ async fn receive(
     let mut puts = Vec::with_capacity(total);
     for entry in &parsed.entries {
         let Some(tenant) = intake.tenant_of(&table, &entry.page_id).await? else {
-            metrics::counter!("fanorder_webhook_events_total", "result" => "skipped")
-                .increment(entry.events.len() as u64);
+            EVENTS.skipped.increment(entry.events.len() as u64);
             tracing::info!(page_id = %entry.page_id, events = entry.events.len(), "webhook for a page no active restaurant holds; skipped");
             continue;
         };
@@ -246,17 +251,14 @@ async fn receive(
         }
     }
     if too_large > 0 {
-        metrics::counter!("fanorder_webhook_events_total", "result" => "skipped")
-            .increment(too_large);
+        EVENTS.skipped.increment(too_large);
         tracing::warn!(
             events = too_large,
             "webhook events larger than an item can hold; skipped"
         );
     }
-    // Counted once per body, not per event: each count looks up its series.
-    metrics::counter!("fanorder_webhook_events_total", "result" => "stored").increment(stored);
-    metrics::counter!("fanorder_webhook_events_total", "result" => "duplicate")
-        .increment(duplicates);
+    EVENTS.stored.increment(stored);
+    EVENTS.duplicate.increment(duplicates);
     if stored > 0 {
         intake.0.wake.notify_one();
     }
