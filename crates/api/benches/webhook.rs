@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode, Uri};
 use common::{Arrivals, percentile, start_graph};
 use fanorder_api::simulate::{Act, payload};
 use fanorder_api::{AppState, build_router};
@@ -43,6 +43,19 @@ fn client_counts() -> Vec<usize> {
             n.trim()
                 .parse()
                 .expect("BENCH_CLIENTS: numbers separated by commas")
+        })
+        .collect()
+}
+/// The load generators to measure with (`BENCH_GENERATORS`: `reqwest`, `light`, or both,
+/// comma-separated; both by default).
+fn generators() -> Vec<Generator> {
+    let names = std::env::var("BENCH_GENERATORS").unwrap_or_else(|_| "reqwest,light".to_owned());
+    names
+        .split(',')
+        .map(|name| match name.trim() {
+            "reqwest" => Generator::Reqwest,
+            "light" => Generator::Light,
+            other => panic!("BENCH_GENERATORS: reqwest or light, not {other:?}"),
         })
         .collect()
 }
@@ -195,32 +208,156 @@ async fn connect_page(http: &reqwest::Client, base: &str, token: Option<&str>) -
     page
 }
 
-/// A signed one-message body, with a message id shaped like Facebook's: `m_` and about 86
-/// random characters. (`simulate`'s ids are ULIDs, which sort by time: keyed by them, the
-/// inbox wrote its key index in order, which real ids never allowed; BENCHMARKS.md.)
-fn signed(page: &str, psid: &str, words: &str) -> (String, String) {
+/// A message id shaped like Facebook's: `m_` and 86 random characters. (`simulate`'s ids are
+/// ULIDs, which sort by time: keyed by them, the inbox wrote its key index in order, which real
+/// ids never allowed; BENCHMARKS.md.)
+fn facebook_mid() -> String {
     use base64::Engine as _;
-    let now = jiff::Timestamp::now().as_millisecond();
-    let mut body = payload(page, psid, &Act::Text(words.to_owned()), now);
     let mid: [u8; 64] = rand::random();
-    body["entry"][0]["messaging"][0]["message"]["mid"] = json!(format!(
+    format!(
         "m_{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mid)
-    ));
-    let body = body.to_string();
+    )
+}
+
+/// A signed one-message body, as `simulate` builds it, with a Facebook-shaped message id.
+fn signed(page: &str, psid: &str, words: &str) -> (String, String) {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let mut body = payload(page, psid, &Act::Text(words.to_owned()), now);
+    body["entry"][0]["messaging"][0]["message"]["mid"] = json!(facebook_mid());
+    sign(body.to_string())
+}
+
+fn sign(body: String) -> (String, String) {
     let signature = fanorder_messenger::sign(secrets().fb_app_secret.expose(), body.as_bytes());
     (body, signature)
 }
 
+/// Who posts the bodies. The generator shares the 2 cores with the server, so each ratio
+/// carries its cost on both sides, and a lighter generator shows less flattering ratios.
+#[derive(Clone, Copy, Debug)]
+enum Generator {
+    /// reqwest, each body built as a JSON tree and signed: a client as an integrator writes one.
+    Reqwest,
+    /// One hyper HTTP/1.1 connection per client, each body spliced from a template (the bytes
+    /// [`signed`] gives but for the customer, the time and the message id) and signed.
+    Light,
+}
+
+const PSID_MARK: &str = "@psid@";
+const MID_MARK: &str = "@mid@";
+const TIME_MARK: i64 = 4_444_444_444_444;
+
+/// One client's way of posting: its generator, and what it keeps between requests.
+enum Poster {
+    Reqwest {
+        http: reqwest::Client,
+        url: String,
+        page: String,
+    },
+    Light {
+        sender: hyper::client::conn::http1::SendRequest<http_body_util::Full<Bytes>>,
+        uri: Uri,
+        template: String,
+    },
+}
+
+impl Poster {
+    async fn connect(generator: Generator, http: &reqwest::Client, url: &str, page: &str) -> Self {
+        match generator {
+            Generator::Reqwest => Self::Reqwest {
+                http: http.clone(),
+                url: url.to_owned(),
+                page: page.to_owned(),
+            },
+            Generator::Light => {
+                let uri: Uri = url.parse().unwrap();
+                let stream = tokio::net::TcpStream::connect(uri.authority().unwrap().as_str())
+                    .await
+                    .unwrap();
+                stream.set_nodelay(true).unwrap();
+                let (sender, connection) =
+                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                        .await
+                        .unwrap();
+                tokio::spawn(connection);
+                let mut template = payload(
+                    page,
+                    PSID_MARK,
+                    &Act::Text("2 pad thai".to_owned()),
+                    TIME_MARK,
+                );
+                template["entry"][0]["messaging"][0]["message"]["mid"] = json!(MID_MARK);
+                Self::Light {
+                    sender,
+                    uri,
+                    template: template.to_string(),
+                }
+            }
+        }
+    }
+
+    /// A signed body from `psid` saying "2 pad thai", sent now.
+    fn body(&self, psid: &str) -> (String, String) {
+        match self {
+            Self::Reqwest { page, .. } => signed(page, psid, "2 pad thai"),
+            Self::Light { template, .. } => {
+                let now = jiff::Timestamp::now().as_millisecond();
+                sign(
+                    template
+                        .replace(PSID_MARK, psid)
+                        .replace(&TIME_MARK.to_string(), &now.to_string())
+                        .replace(MID_MARK, &facebook_mid()),
+                )
+            }
+        }
+    }
+
+    async fn post(&mut self, (body, signature): (String, String)) -> StatusCode {
+        match self {
+            Self::Reqwest { http, url, .. } => http
+                .post(url.as_str())
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            Self::Light { sender, uri, .. } => {
+                use http_body_util::BodyExt as _;
+                let request = Request::post(uri.clone())
+                    .header("host", uri.authority().unwrap().as_str())
+                    .header("content-type", "application/json")
+                    .header("x-hub-signature-256", signature)
+                    .body(http_body_util::Full::new(Bytes::from(body)))
+                    .unwrap();
+                sender.ready().await.unwrap();
+                let response = sender.send_request(request).await.unwrap();
+                let status = response.status();
+                response.into_body().collect().await.unwrap();
+                status
+            }
+        }
+    }
+}
+
 /// `clients` clients posting signed one-event bodies for `RUN_FOR`: (acks/s, p50 ms, p99 ms).
-async fn flood(http: &reqwest::Client, clients: usize, url: &str, page: &str) -> (f64, f64, f64) {
+async fn flood(
+    http: &reqwest::Client,
+    generator: Generator,
+    clients: usize,
+    url: &str,
+    page: &str,
+) -> (f64, f64, f64) {
+    let mut posters = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        posters.push(Poster::connect(generator, http, url, page).await);
+    }
     let start = Instant::now();
     let counter = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for client in 0..clients {
-        let http = http.clone();
-        let url = url.to_owned();
-        let page = page.to_owned();
+    for (client, mut poster) in posters.into_iter().enumerate() {
         let counter = counter.clone();
         tasks.push(tokio::spawn(async move {
             let mut samples = Vec::new();
@@ -228,17 +365,9 @@ async fn flood(http: &reqwest::Client, clients: usize, url: &str, page: &str) ->
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 // Many customers, a few of them writing often: conversations with history.
                 let psid = format!("{}", 10_000 + (n % 500) + client);
-                let (body, signature) = signed(&page, &psid, "2 pad thai");
+                let body = poster.body(&psid);
                 let t = Instant::now();
-                let response = http
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("x-hub-signature-256", signature)
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 200);
+                assert_eq!(poster.post(body).await, 200);
                 samples.push(t.elapsed());
             }
             samples
@@ -264,6 +393,7 @@ type Run<'a> = (&'a str, String, &'a str, Option<&'a App>);
 /// the table, then each run's median ratio to the bare handler of its round, in acks/s and p99.
 async fn compare(
     http: &reqwest::Client,
+    generator: Generator,
     clients: usize,
     bare: &str,
     bare_page: &str,
@@ -271,17 +401,17 @@ async fn compare(
 ) {
     println!();
     println!(
-        "{clients} clients, {} s per run, one event per body, alternating A/B, {ROUNDS} rounds",
+        "{clients} clients ({generator:?} generator), {} s per run, one event per body, alternating A/B, {ROUNDS} rounds",
         RUN_FOR.as_secs()
     );
     println!("| handler ({clients} clients) | acks/s | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|");
     let mut ratios: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); runs.len()];
     for _ in 0..ROUNDS {
-        let (bare_rate, b50, b99) = flood(http, clients, bare, bare_page).await;
+        let (bare_rate, b50, b99) = flood(http, generator, clients, bare, bare_page).await;
         println!("| bare: HMAC + parse | {bare_rate:.0} | {b50:.2} | {b99:.2} |");
         for ((name, url, page, bot), (rates, p99s)) in runs.iter().zip(&mut ratios) {
-            let (rate, p50, p99) = flood(http, clients, url, page).await;
+            let (rate, p50, p99) = flood(http, generator, clients, url, page).await;
             println!("| {name} | {rate:.0} | {p50:.2} | {p99:.2} |");
             rates.push(rate / bare_rate);
             p99s.push(p99 / b99);
@@ -301,7 +431,7 @@ async fn compare(
     };
     for ((name, ..), (rates, p99s)) in runs.iter().zip(&mut ratios) {
         println!(
-            "{clients} clients, {name} / bare: acks/s {}, p99 {}",
+            "{clients} clients ({generator:?} generator), {name} / bare: acks/s {}, p99 {}",
             median(rates),
             median(p99s)
         );
@@ -354,8 +484,16 @@ fn main() {
             ("fanorder intake, FANORDER_SQLITE_DURABILITY=normal (no fsync per commit)", url(intake_normal.addr), &normal_page, None),
             ("fanorder intake while the bot answers every event", url(app.addr), &bot_page, Some(&app)),
         ];
-        for clients in counts {
-            compare(&http, clients, &url(bare), &bot_page, &runs).await;
+        for generator in generators() {
+            // With the light generator only the intake itself: what its ratio is without most
+            // of the generator's cost.
+            let runs = match generator {
+                Generator::Reqwest => &runs[..],
+                Generator::Light => &runs[..1],
+            };
+            for &clients in &counts {
+                compare(&http, generator, clients, &url(bare), &bot_page, runs).await;
+            }
         }
 
         // Webhook to Send API at a steady rate, each event from a new customer.
