@@ -260,9 +260,11 @@ enum Generator {
     Light,
 }
 
+/// What every customer of the flood says.
+const WORDS: &str = "2 pad thai";
 const PSID_MARK: &str = "@psid@";
 const MID_MARK: &str = "@mid@";
-const TIME_MARK: i64 = 4_444_444_444_444;
+const TIME_MARK: &str = "4444444444444";
 
 /// One client's way of posting: its generator, and what it keeps between requests.
 enum Poster {
@@ -300,8 +302,8 @@ impl Poster {
                 let mut template = payload(
                     page,
                     PSID_MARK,
-                    &Act::Text("2 pad thai".to_owned()),
-                    TIME_MARK,
+                    &Act::Text(WORDS.to_owned()),
+                    TIME_MARK.parse().unwrap(),
                 );
                 template["entry"][0]["messaging"][0]["message"]["mid"] = json!(MID_MARK);
                 Self::Light {
@@ -313,16 +315,16 @@ impl Poster {
         }
     }
 
-    /// A signed body from `psid` saying "2 pad thai", sent now.
+    /// A signed body from `psid` saying [`WORDS`], sent now.
     fn body(&self, psid: &str) -> (String, String) {
         match self {
-            Self::Reqwest { page, .. } => signed(page, psid, "2 pad thai"),
+            Self::Reqwest { page, .. } => signed(page, psid, WORDS),
             Self::Light { template, .. } => {
                 let now = jiff::Timestamp::now().as_millisecond();
                 sign(
                     template
                         .replace(PSID_MARK, psid)
-                        .replace(&TIME_MARK.to_string(), &now.to_string())
+                        .replace(TIME_MARK, &now.to_string())
                         .replace(MID_MARK, &facebook_mid()),
                 )
             }
