@@ -756,15 +756,14 @@ fn insert_new(conn: &Connection, schema: &TableSchema, put: Put) -> StoreResult<
     let Ok(key) = item_key(schema, &put.item) else {
         return Ok(Some(put));
     };
-    let body = encode(schema, &put.item)?;
-    let expires_at = eval::expiry(&put.item, &schema.ttl_attribute);
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO items (pk, sk, body, expires_at) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (pk, sk) DO NOTHING",
-        )
-        .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk, body, expires_at]))
-        .map_err(unavailable)?;
+    let inserted = write_row(
+        conn,
+        schema,
+        "INSERT INTO items (pk, sk, body, expires_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (pk, sk) DO NOTHING",
+        &key,
+        &put.item,
+    )?;
     if inserted == 0 {
         return Ok(Some(put));
     }
@@ -781,14 +780,29 @@ fn store_item(
     item: &Item,
     previous: Option<&Item>,
 ) -> StoreResult<()> {
+    write_row(
+        conn,
+        schema,
+        "INSERT OR REPLACE INTO items (pk, sk, body, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        key,
+        item,
+    )?;
+    move_index_entries(conn, schema, key, item, previous)
+}
+
+/// Runs `sql`, an insert of the row (key, body, expiry), with `item`'s; the rows it changed.
+fn write_row(
+    conn: &Connection,
+    schema: &TableSchema,
+    sql: &str,
+    key: &Key,
+    item: &Item,
+) -> StoreResult<usize> {
     let body = encode(schema, item)?;
     let expires_at = eval::expiry(item, &schema.ttl_attribute);
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO items (pk, sk, body, expires_at) VALUES (?1, ?2, ?3, ?4)",
-    )
-    .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk, body, expires_at]))
-    .map_err(unavailable)?;
-    move_index_entries(conn, schema, key, item, previous)
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk, body, expires_at]))
+        .map_err(unavailable)
 }
 
 /// Moves the index entries of `previous` to those of `item`, where their keys changed.
