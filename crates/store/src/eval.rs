@@ -121,14 +121,12 @@ impl Decimal {
 /// The canonical text of a DynamoDB number (`"007.50"` becomes `"7.5"`), or `None` when it is
 /// not a number DynamoDB would accept.
 pub fn normalize_number(text: &str) -> Option<String> {
-    if is_canonical_integer(text) {
-        return Some(text.to_owned());
-    }
     Decimal::parse(text).map(|d| d.to_text())
 }
 
 /// Whether `text` is already the canonical text of an integer (`"42"`, `"-7"`, `"0"`): most
-/// numbers stored (times, amounts in minor units, counts), which then need no parse.
+/// numbers stored (times, amounts in minor units, counts), which a put then keeps as they are
+/// without a parse.
 pub fn is_canonical_integer(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let zero = digits == "0";
