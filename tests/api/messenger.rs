@@ -126,6 +126,12 @@ async fn unsigned_forged_or_broken_webhooks_are_refused_and_store_nothing(app: T
     app.webhook(b"[1, 2, 3]")
         .await
         .assert_problem(400, "not_a_webhook");
+    // A signed object with no `entry` (a test tool's body: an `event` array holding this
+    // page's event) is acknowledged, as Facebook would need, and nothing is routed or stored.
+    let no_entry = format!(
+        r#"{{"object":"page","event":[{{"id":"{page}","messaging":[{{"sender":{{"id":"5001"}},"recipient":{{"id":"{page}"}},"message":{{"mid":"m_no_entry","text":"2 pad thai"}}}}]}}]}}"#
+    );
+    assert_eq!(app.webhook(no_entry.as_bytes()).await.status, 200);
     assert!(app.inbox_drained().await);
     assert!(app.conversation(&r, &page, "5001").await.is_empty());
     let conversations = app

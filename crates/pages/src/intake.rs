@@ -222,6 +222,13 @@ async fn receive(
     if total > MAX_EVENTS {
         return Err(ApiError::PayloadTooLarge);
     }
+    if parsed.entries.is_empty() {
+        tracing::warn!(
+            object = %parsed.object,
+            bytes = body.len(),
+            "signed webhook body with no entry a page id routes; acknowledged, nothing stored"
+        );
+    }
     let now = clock.now();
     let mut puts = Vec::with_capacity(total);
     for entry in &parsed.entries {

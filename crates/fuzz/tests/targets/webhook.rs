@@ -39,13 +39,14 @@ fn expected(body: &[u8]) -> Option<Shape> {
     let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(body) else {
         return None;
     };
-    let Some(Value::Array(entries)) = top.get("entry") else {
-        return None;
+    // A list that should be an array may be one object (or anything else: nothing).
+    let list = |value: Option<&Value>| match value {
+        Some(Value::Array(values)) => values.clone(),
+        Some(one @ Value::Object(_)) => vec![one.clone()],
+        _ => vec![],
     };
-    let objects = |list: Option<&Value>| {
-        list.and_then(Value::as_array)
-            .map_or(0, |l| l.iter().filter(|v| v.is_object()).count())
-    };
+    let entries = list(top.get("entry"));
+    let objects = |value: Option<&Value>| list(value).iter().filter(|v| v.is_object()).count();
     Some(Shape {
         object: top
             .get("object")

@@ -10,8 +10,8 @@ pub enum ParseError {
     /// The body is not JSON.
     #[error("the body is not JSON: {0}")]
     NotJson(String),
-    /// The body is JSON but not an object with an `entry` array.
-    #[error("the body is not a webhook: expected an object with an `entry` array")]
+    /// The body is JSON but not an object.
+    #[error("the body is not a webhook: expected a JSON object")]
     NotAWebhook,
 }
 
@@ -19,8 +19,13 @@ pub enum ParseError {
 /// and logs nothing: the caller decides what to log.
 ///
 /// What is an error, what is skipped and what becomes [`EventKind::Unknown`]:
-/// - not JSON, or JSON whose top level is not an object with an `entry` array: [`ParseError`]
-///   (the webhook answers 400: this is not a Messenger webhook at all);
+/// - not JSON, or JSON whose top level is not an object: [`ParseError`] (the webhook answers
+///   400: this is not a Messenger webhook at all);
+/// - an object without an `entry` array has no entries (test tools send such bodies; Facebook
+///   retries and in the end disables a webhook that refuses what it signed, so a signed object
+///   is acknowledged and the caller logs that nothing could be routed);
+/// - `entry`, `messaging` or `standby` holding one object instead of an array of them: read as
+///   that one item;
 /// - an entry that is not an object or has no usable `id`: skipped (it cannot be routed);
 /// - `changes` arrays and any other unknown entry key: ignored;
 /// - an item of `messaging`/`standby` that is not an object: skipped (nothing to keep);
@@ -39,16 +44,24 @@ pub fn parse(body: &[u8]) -> Result<Webhook, ParseError> {
     let Value::Object(top) = value else {
         return Err(ParseError::NotAWebhook);
     };
-    let Some(Value::Array(entries)) = top.get("entry") else {
-        return Err(ParseError::NotAWebhook);
-    };
     let object = top
         .get("object")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let entries = entries.iter().filter_map(entry).collect();
+    let entries = items(top.get("entry")).filter_map(entry).collect();
     Ok(Webhook { object, entries })
+}
+
+/// The items of a list that should be an array: its elements, the value itself when it is one
+/// object, nothing otherwise.
+fn items(list: Option<&Value>) -> impl Iterator<Item = &Value> {
+    let (many, one) = match list {
+        Some(Value::Array(values)) => (values.as_slice(), None),
+        Some(value @ Value::Object(_)) => (&[][..], Some(value)),
+        _ => (&[][..], None),
+    };
+    many.iter().chain(one)
 }
 
 fn entry(value: &Value) -> Option<Entry> {
@@ -65,10 +78,7 @@ fn entry(value: &Value) -> Option<Entry> {
 }
 
 fn events(list: Option<&Value>, standby: bool) -> impl Iterator<Item = Event> + '_ {
-    list.and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(move |v| v.as_object().map(|obj| event(obj, standby)))
+    items(list).filter_map(move |v| v.as_object().map(|obj| event(obj, standby)))
 }
 
 /// The keys of the event envelope, not of its content.
@@ -385,10 +395,35 @@ mod tests {
     fn not_json_and_not_a_webhook_are_errors() {
         assert!(matches!(parse(b"not json"), Err(ParseError::NotJson(_))));
         assert!(matches!(parse(b""), Err(ParseError::NotJson(_))));
-        assert_eq!(parse(b"[]"), Err(ParseError::NotAWebhook));
-        assert_eq!(parse(b"{}"), Err(ParseError::NotAWebhook));
-        assert_eq!(parse(br#"{"entry": {}}"#), Err(ParseError::NotAWebhook));
-        assert_eq!(parse(br#""page""#), Err(ParseError::NotAWebhook));
+        for body in [&b"[]"[..], b"null", br#""page""#, b"12"] {
+            assert_eq!(parse(body), Err(ParseError::NotAWebhook));
+        }
+    }
+
+    #[test]
+    fn lists_may_be_one_object_or_missing() {
+        // No `entry` at all (botman's test bodies carry an `event` array): no entries, no error.
+        let hook = parse(br#"{"object":"page","event":[{"messaging":[{"message":{"mid":"m"}}]}]}"#)
+            .expect("an object is a webhook");
+        assert_eq!(hook.object, "page");
+        assert!(hook.entries.is_empty());
+        // `entry` and `messaging` holding one object each instead of an array.
+        let hook = parse(
+            br#"{"object":"page","entry":{"id":"100","time":1,"messaging":{"sender":{"id":"7"},"message":{"mid":"m.1","text":"hi"}},"standby":[{"sender":{"id":"8"},"read":{"watermark":2}}]}}"#,
+        )
+        .expect("parses");
+        assert_eq!(hook.entries.len(), 1);
+        let events = &hook.entries[0].events;
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].sender.as_deref(), Some("7"));
+        assert!(matches!(&events[0].kind, EventKind::Message { mid, .. } if mid == "m.1"));
+        assert!(events[1].standby);
+        // A scalar where a list belongs is no list.
+        let hook = parse(br#"{"object":"page","entry":7}"#).expect("parses");
+        assert!(hook.entries.is_empty());
+        let hook =
+            parse(br#"{"object":"page","entry":[{"id":"1","messaging":"x"}]}"#).expect("parses");
+        assert!(hook.entries[0].events.is_empty());
     }
 
     #[test]

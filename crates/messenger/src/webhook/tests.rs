@@ -896,7 +896,7 @@ proptest! {
     #[test]
     fn webhook_shaped_json_parses_and_keys_never_panic(value in webhook_like()) {
         let body = serde_json::to_vec(&value).expect("serializes");
-        let hook = parse(&body).expect("an object with an entry array always parses");
+        let hook = parse(&body).expect("an object always parses");
         for event in hook.entries.iter().flat_map(|e| &e.events) {
             prop_assert!(!event.dedupe_key().is_empty());
             let _ = event.wakes_bot();
