@@ -22,7 +22,11 @@
 //!    [`read`] for the scores and thresholds. The longest well-matched run wins; entries scoring
 //!    within a small margin of the best on the same words are all candidates.
 //! 5. Quantities: a number right before the name (skipping `x`, `of`, classifiers such as
-//!    `plates` or `จาน`, and size words) or, failing that, right after it. Missing means 1.
+//!    `plates` or `จาน`, and size words) or, failing that, right after it. A name still without
+//!    one then takes the nearest free number of its item past words that describe it without
+//!    naming another line: unknown words, often an option of the item ("2 chicken fried rice",
+//!    "ข้าวผัดไก่ 2 จาน"), and pieces of other names (`กุ้ง` of "ต้มยำกุ้ง" in "ข้าวผัดกุ้ง 3
+//!    จาน"). Those words stay in the line's text. Missing means 1.
 //!
 //! "with"/"con" are *not* separators: they, "without"/"sin"/"no", "extra" and Thai `ไม่`/`ใส่`
 //! start a modifier ("pad thai with extra egg", "lomo saltado con arroz"). The modifier stays in
@@ -278,7 +282,7 @@ impl Reading {
 /// separators above) where nothing matched and that holds at least one word outside the
 /// vocabulary of greetings, politeness, request verbs, pronouns, articles, numbers,
 /// classifiers and size words in English, Spanish and Thai. So "hi", "hola", "สวัสดีครับ",
-/// "thanks!" read as nothing, "2 pizzas" is unknown, and in "pad thai for my friend" the extra
+/// "thanks!" read as nothing, "2 pizzas" is unknown, and in "pad thai for my sister" the extra
 /// words stay in the pad thai line's text. An item that starts with a modifier word ("no
 /// peanuts") is added to the text of the line before it. A segment asking for a price ("how much
 /// is the pad thai?", "ราคาเท่าไหร่") is not an order and reads as nothing.
@@ -446,14 +450,26 @@ fn read_item(
         return;
     }
 
+    // A number goes to the name it is next to (past classifiers and size words); a name left
+    // without one then takes the nearest free number past words that describe it ("2 chicken
+    // fried rice", "ข้าวผัดกุ้ง 3 จาน"): unknown words and words of names that were not kept.
+    let mut held = vec![false; toks.len()];
+    for span in &kept {
+        held[span.start..span.end].fill(true);
+    }
     let mut claimed = vec![false; toks.len()];
-    let plans: Vec<(&Span, Option<u64>, usize, usize)> = kept
+    let mut plans: Vec<(&Span, Option<u64>, usize, usize)> = kept
         .iter()
         .map(|span| {
-            let (value, lo, hi) = quantity_for(toks, (a, b), span, covered, &mut claimed);
+            let (value, lo, hi) =
+                quantity_for(toks, (a, b), span, (covered, Reach::Near), &mut claimed);
             (*span, value, lo, hi)
         })
         .collect();
+    for plan in plans.iter_mut().filter(|plan| plan.1.is_none()) {
+        let (value, lo, hi) = quantity_for(toks, (a, b), plan.0, (&held, Reach::Far), &mut claimed);
+        *plan = (plan.0, value, lo, hi);
+    }
     for (k, &(span, value, lo, hi)) in plans.iter().enumerate() {
         // Words before the first name go with it; words after a name go with it.
         let mut from = if k == 0 { a } else { lo };
@@ -482,16 +498,35 @@ fn read_item(
     }
 }
 
+/// How far from a name its number may be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Past classifiers and size words only ("2 plates of", "สองจาน", "2 large").
+    Near,
+    /// Also past words that describe the dish without naming another line: unknown words
+    /// ("chicken" in "2 chicken fried rice", often an option of the item) and pieces of names
+    /// that were not read (กุ้ง of ต้มยำกุ้ง in "ข้าวผัดกุ้ง 3 จาน").
+    Far,
+}
+
 /// The quantity for a matched span within the item `a..b`: the explicit value if any, and the
-/// token range the span and its number cover.
+/// token range the span and its number cover. `covered` marks the words that belong to names:
+/// a number is never looked for past them.
 fn quantity_for(
     toks: &[Tok],
     (a, b): (usize, usize),
     span: &Span,
-    covered: &[bool],
+    (covered, reach): (&[bool], Reach),
     claimed: &mut [bool],
 ) -> (Option<u64>, usize, usize) {
-    let skippable = |i: usize| !covered[i] && matches!(toks[i].lex, Some(Lex::Glue | Lex::ModWord));
+    let skippable = |i: usize| {
+        !covered[i]
+            && match toks[i].lex {
+                Some(Lex::Glue | Lex::ModWord) => true,
+                None => reach == Reach::Far,
+                _ => false,
+            }
+    };
     let free_count = |i: usize, claimed: &[bool]| !covered[i] && !claimed[i] && is_count(&toks[i]);
 
     let mut j = span.start;
@@ -2148,6 +2183,7 @@ fn lookup(word: &str) -> Option<Word> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fanorder_menus::{GroupId, OptionId};
     use proptest::prelude::*;
 
     fn entry(name: &str, keywords: &[&str]) -> Entry {
@@ -2567,6 +2603,190 @@ mod tests {
             summary("2 beef stir fry y un menu del dia", &catalog),
             ["2 Lomo saltado", "1 Menú del día"]
         );
+    }
+
+    /// A menu item as the API stores it, with its modifier groups (name, options).
+    fn menu_item(name: &str, keywords: serde_json::Value, groups: &[(&str, &[&str])]) -> MenuItem {
+        let groups: Vec<serde_json::Value> = groups
+            .iter()
+            .map(|(group, options)| {
+                let options: Vec<serde_json::Value> = options
+                    .iter()
+                    .map(|o| serde_json::json!({"id": OptionId::new(), "name": o, "price_delta": 0}))
+                    .collect();
+                serde_json::json!({"id": GroupId::new(), "name": group, "min": 0, "max": 1, "options": options})
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "id": ItemId::new(),
+            "name": name,
+            "price": 10000,
+            "keywords": keywords,
+            "modifier_groups": groups,
+            "position": 0,
+            "version": 1,
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+        }))
+        .unwrap()
+    }
+
+    /// The demo's kind of menu: fried rice with a protein to choose, a pad thai with extras,
+    /// and other names that hold option words ("Chicken satay", กุ้ง in "ต้มยำกุ้ง").
+    fn options_menu() -> (Vec<MenuItem>, Catalog) {
+        use serde_json::json;
+        let items = vec![
+            menu_item(
+                "Khao pad",
+                json!({"en": ["fried rice"], "th": ["ข้าวผัด"], "es": ["arroz frito"]}),
+                &[("Protein", &["Chicken", "Pork", "Shrimp"])],
+            ),
+            menu_item(
+                "Pad thai",
+                json!({"en": ["pad thai"], "th": ["ผัดไทย"]}),
+                &[("Extras", &["Shrimp", "Extra egg", "No peanuts"])],
+            ),
+            menu_item("Tom yum goong", json!({"th": ["ต้มยำกุ้ง"]}), &[]),
+            menu_item("Chicken satay", json!({}), &[]),
+            menu_item(
+                "Thai iced tea",
+                json!({"en": ["thai tea", "iced tea"], "th": ["ชาเย็น"]}),
+                &[],
+            ),
+            menu_item("Coke", json!({"es": ["coca"]}), &[]),
+        ];
+        let catalog = Catalog::from_menu(&items, &[]);
+        (items, catalog)
+    }
+
+    #[test]
+    fn words_between_a_number_and_a_name_keep_the_number() {
+        let (items, catalog) = options_menu();
+        // Text, the reading, and each line's text with the option names found in it as the
+        // bot's `preselect` finds them (whole words).
+        type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a [&'a str])]);
+        let cases: &[Case] = &[
+            // English: an option word, part of another name, an unknown word
+            (
+                "2 chicken fried rice",
+                &["2 Khao pad"],
+                &[("2 chicken fried rice", &["Chicken"])],
+            ),
+            (
+                "3 shrimp fried rice",
+                &["3 Khao pad"],
+                &[("3 shrimp fried rice", &["Shrimp"])],
+            ),
+            (
+                "fried rice chicken 3",
+                &["3 Khao pad"],
+                &[("fried rice chicken 3", &["Chicken"])],
+            ),
+            (
+                "2 iced thai tea",
+                &["2 Thai iced tea"],
+                &[("2 iced thai tea", &[])],
+            ),
+            (
+                "2 large pork fried rice and a coke",
+                &["2 Khao pad", "1 Coke"],
+                &[("2 large pork fried rice", &["Pork"]), ("a coke", &[])],
+            ),
+            (
+                "2 pad thai 3 shrimp fried rice",
+                &["2 Pad thai", "3 Khao pad"],
+                &[("2 pad thai", &[]), ("3 shrimp fried rice", &["Shrimp"])],
+            ),
+            // A number right next to a name is that name's.
+            (
+                "pad thai shrimp 2 fried rice",
+                &["1 Pad thai", "2 Khao pad"],
+                &[("pad thai shrimp", &["Shrimp"]), ("2 fried rice", &[])],
+            ),
+            // Unchanged: modifiers, words after a name, numbers inside a modifier, range
+            (
+                "2 pad thai no peanuts",
+                &["2 Pad thai"],
+                &[("2 pad thai no peanuts", &["No peanuts"])],
+            ),
+            (
+                "pad thai for my friend",
+                &["1 Pad thai"],
+                &[("pad thai", &[])],
+            ),
+            (
+                "pad thai with 2 eggs",
+                &["1 Pad thai"],
+                &[("pad thai with 2 eggs", &[])],
+            ),
+            (
+                "500 chicken fried rice",
+                &["# 500 chicken fried rice: Khao pad"],
+                &[],
+            ),
+            // Spanish
+            (
+                "2 arroz frito con pollo",
+                &["2 Khao pad"],
+                &[("2 arroz frito con pollo", &[])],
+            ),
+            (
+                "dos arroz frito de camarón",
+                &["2 Khao pad"],
+                &[("dos arroz frito de camarón", &[])],
+            ),
+            (
+                "arroz frito pollo x3 y una coca",
+                &["3 Khao pad", "1 Coke"],
+                &[("arroz frito pollo x3", &[]), ("una coca", &[])],
+            ),
+            // Thai: กุ้ง (shrimp) is part of ต้มยำกุ้ง, ไก่ (chicken) is an unknown word
+            (
+                "ขอข้าวผัดกุ้งสามจานค่ะ",
+                &["3 Khao pad"],
+                &[("ข้าวผัดกุ้งสามจาน", &[])],
+            ),
+            ("ข้าวผัดกุ้ง 3 จาน", &["3 Khao pad"], &[("ข้าวผัดกุ้ง 3 จาน", &[])]),
+            ("ข้าวผัดไก่ 2 จาน", &["2 Khao pad"], &[("ข้าวผัดไก่ 2 จาน", &[])]),
+            (
+                "ข้าวผัดไก่สองจานกับชาเย็นสองแก้ว",
+                &["2 Khao pad", "2 Thai iced tea"],
+                &[("ข้าวผัดไก่สองจาน", &[]), ("ชาเย็นสองแก้ว", &[])],
+            ),
+        ];
+        let word_in = |text: &str, name: &str| {
+            let text = format!(" {} ", text.to_lowercase());
+            text.contains(&format!(" {} ", name.to_lowercase()))
+        };
+        let mut failures = Vec::new();
+        for (text, expected, lines) in cases {
+            let got = summary(text, &catalog);
+            if got != *expected {
+                failures.push(format!("{text:?}: expected {expected:?}, got {got:?}"));
+            }
+            let got: Vec<(String, Vec<String>)> = read(text, &catalog)
+                .lines
+                .iter()
+                .map(|line| {
+                    let options = items[line.entry]
+                        .modifier_groups
+                        .iter()
+                        .flat_map(|g| &g.options)
+                        .filter(|o| word_in(&line.text, &o.name))
+                        .map(|o| o.name.clone())
+                        .collect();
+                    (line.text.clone(), options)
+                })
+                .collect();
+            let want: Vec<(String, Vec<String>)> = lines
+                .iter()
+                .map(|(t, o)| ((*t).to_owned(), o.iter().map(|s| (*s).to_owned()).collect()))
+                .collect();
+            if got != want {
+                failures.push(format!("{text:?}: expected lines {want:?}, got {got:?}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     // ------------------------------------------------------------------------------------------
