@@ -193,6 +193,9 @@ pub struct CartLine {
     /// Combo choices (item ids).
     #[serde(default)]
     pub choices: Vec<String>,
+    /// What the customer asked for that no option says ("sin hielo"), for the kitchen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Where the bot is in a conversation.

@@ -348,6 +348,11 @@ pub fn quantity_in(text: &str) -> Option<u32> {
     count_in(&toks)
 }
 
+/// True when the text says a number ("2 coke", "dos coca", "โค้กสองขวด"), not only a name.
+pub fn has_count(text: &str) -> bool {
+    plain_tokens(text).iter().any(is_count)
+}
+
 /// The tokens of a text read without a menu.
 fn plain_tokens(text: &str) -> Vec<Tok> {
     let (_, chars) = normalize(text);

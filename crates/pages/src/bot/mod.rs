@@ -3,6 +3,7 @@
 //! do: messages to send, an order to place, a handover. No I/O here, so every path is tested
 //! directly; the worker does the sending and the placing.
 
+pub mod intent;
 pub mod texts;
 
 use fanorder_menus::model::{
@@ -17,6 +18,7 @@ use crate::model::{
     BotSettings, CartLine, Conversation, Delivery, Handler, Message, PayWith, Step, Which,
 };
 use crate::reader::{self, Catalog, EntryKind, Unsure};
+use intent::Intent;
 use texts::Texts;
 
 /// Cards per menu carousel (Facebook shows 10 at most).
@@ -110,6 +112,33 @@ impl Shop {
     fn money(&self, minor: i64) -> String {
         Money::new(minor, self.currency).to_string()
     }
+
+    /// An order as a customer would type it in `language`, from this menu's first two items
+    /// (their names in that language where the menu has them): "2 pad thai and 1 coke".
+    fn example(&self, language: &str) -> String {
+        let names: Vec<String> = offers(&self.menu)
+            .into_iter()
+            .filter_map(|o| match o {
+                Offer::Item(item) => Some(
+                    item.keywords
+                        .get(language)
+                        .and_then(|k| k.first())
+                        .unwrap_or(&item.name)
+                        .to_lowercase(),
+                ),
+                Offer::Combo(_) => None,
+            })
+            .take(2)
+            .collect();
+        match (names.first(), names.get(1), language) {
+            (Some(a), Some(b), "th") => format!("{a} 2 {b} 1"),
+            (Some(a), Some(b), "es") => format!("2 {a} y 1 {b}"),
+            (Some(a), Some(b), _) => format!("2 {a} and 1 {b}"),
+            (Some(a), None, "th") => format!("{a} 2"),
+            (Some(a), _, _) => format!("2 {a}"),
+            (None, ..) => String::new(),
+        }
+    }
 }
 
 fn names<'a>(name: &str, keywords: impl Iterator<Item = &'a String>) -> Vec<String> {
@@ -156,6 +185,17 @@ fn say_with(text: String, replies: Vec<QuickReply>) -> Effect {
     Effect::Say(OutgoingMessage::text(&text).with_quick_replies(replies))
 }
 
+/// "Sorry, I didn't get that", an example from the menu, and the main buttons.
+fn help(conv: &Conversation, shop: &Shop, t: &Texts<'_>) -> Effect {
+    say_with(
+        t.get(
+            "not_understood",
+            &[("example", &shop.example(t.language()))],
+        ),
+        main_replies(t, !conv.cart.is_empty()),
+    )
+}
+
 fn main_replies(t: &Texts<'_>, cart: bool) -> Vec<QuickReply> {
     let mut replies = vec![quick(&t.get("menu_button", &[]), "MENU")];
     if cart {
@@ -166,6 +206,19 @@ fn main_replies(t: &Texts<'_>, cart: bool) -> Vec<QuickReply> {
     }
     replies.push(quick(&t.get("human_button", &[]), "HUMAN"));
     replies
+}
+
+/// True when the customer asks about their orders (the "My order" button, or "where is my
+/// order?" typed), which the worker answers from the orders themselves.
+pub fn asks_for_orders(conv: &Conversation, input: &Input, settings: &BotSettings) -> bool {
+    match input {
+        Input::Payload(p) => p == "MY_ORDER",
+        Input::Text(text) => {
+            let t = Texts::new(&conv.language, &settings.texts);
+            conv.handler == Handler::Bot && intent::button(text, &t, &[]) == Some("MY_ORDER")
+        }
+        _ => false,
+    }
 }
 
 /// Handles one thing the customer did.
@@ -189,8 +242,7 @@ pub fn handle(
         return Vec::new();
     }
     if let Input::Text(text) = &input
-        && conv.cart.is_empty()
-        && matches!(conv.step, Step::Idle)
+        && ((conv.cart.is_empty() && matches!(conv.step, Step::Idle)) || is_greeting(text))
         && let Some(language) = texts::detect(text)
     {
         conv.language = language.to_owned();
@@ -213,10 +265,7 @@ pub fn handle(
                 });
                 next_detail(conv, shop, settings, &t)
             }
-            _ => vec![say_with(
-                t.get("not_understood", &[]),
-                main_replies(&t, !conv.cart.is_empty()),
-            )],
+            _ => vec![help(conv, shop, &t)],
         },
         Input::Text(text) => on_text(conv, text.trim(), shop, settings, &t),
     }
@@ -231,7 +280,11 @@ fn greet(conv: &Conversation, shop: &Shop, t: &Texts<'_>) -> Vec<Effect> {
     vec![say_with(
         t.get(
             "greeting",
-            &[("restaurant", &shop.restaurant), ("name", &name)],
+            &[
+                ("restaurant", &shop.restaurant),
+                ("name", &name),
+                ("example", &shop.example(t.language())),
+            ],
         ),
         main_replies(t, !conv.cart.is_empty()),
     )]
@@ -297,9 +350,13 @@ fn on_payload(
         },
         "CART" => cart(conv, shop, t),
         "CLEAR" => {
-            conv.cart.clear();
             conv.step = Step::Idle;
-            vec![say_with(t.get("cart_empty", &[]), main_replies(t, false))]
+            if conv.cart.is_empty() {
+                let text = t.get("cancel_placed", &[("restaurant", &shop.restaurant)]);
+                return vec![say_with(text, main_replies(t, false))];
+            }
+            conv.cart.clear();
+            vec![say_with(t.get("cart_cleared", &[]), main_replies(t, false))]
         }
         "CHECKOUT" => checkout(conv, shop, settings, t),
         "FUL" => {
@@ -321,8 +378,12 @@ fn on_payload(
             vec![Effect::PlaceOrder]
         }
         "CHANGE" => {
+            // Everything checkout asked is asked again, so a wrong address or phone is fixed
+            // by going through it once more.
             conv.step = Step::Idle;
             conv.fulfillment = None;
+            conv.address = None;
+            conv.phone = None;
             conv.pay_with = None;
             cart(conv, shop, t)
         }
@@ -337,10 +398,7 @@ fn on_payload(
         }
         // A phone number shared with the phone quick reply arrives as a payload.
         _ if matches!(conv.step, Step::Phone) => on_text(conv, p, shop, settings, t),
-        _ => vec![say_with(
-            t.get("not_understood", &[]),
-            main_replies(t, !conv.cart.is_empty()),
-        )],
+        _ => vec![help(conv, shop, t)],
     }
 }
 
@@ -353,6 +411,7 @@ fn line_for_item(item: &PublishedItem, quantity: u32) -> CartLine {
         options: Vec::new(),
         option_names: Vec::new(),
         choices: Vec::new(),
+        note: None,
     }
 }
 
@@ -365,6 +424,7 @@ fn line_for_combo(combo: &PublishedCombo, quantity: u32) -> CartLine {
         options: Vec::new(),
         option_names: Vec::new(),
         choices: Vec::new(),
+        note: None,
     }
 }
 
@@ -623,9 +683,6 @@ fn choose_option(
 
 /// Puts a finished line in the cart; what to say about it.
 fn add_to_cart(conv: &mut Conversation, line: CartLine, t: &Texts<'_>) -> String {
-    if conv.cart.len() >= MAX_CART {
-        return t.get("cart_full", &[]);
-    }
     let said = t.get(
         "added",
         &[
@@ -633,15 +690,36 @@ fn add_to_cart(conv: &mut Conversation, line: CartLine, t: &Texts<'_>) -> String
             ("item", &describe(&line)),
         ],
     );
+    // The same thing again is one line with more of it (an order line holds up to 99).
+    if let Some(same) = conv.cart.iter_mut().find(|l| {
+        l.id == line.id
+            && l.combo == line.combo
+            && l.options == line.options
+            && l.choices == line.choices
+            && l.note == line.note
+            && l.quantity + line.quantity <= 99
+    }) {
+        same.quantity += line.quantity;
+        return said;
+    }
+    if conv.cart.len() >= MAX_CART {
+        return t.get("cart_full", &[]);
+    }
     conv.cart.push(line);
     said
 }
 
 fn describe(line: &CartLine) -> String {
-    if line.option_names.is_empty() {
+    let extras: Vec<&str> = line
+        .option_names
+        .iter()
+        .map(String::as_str)
+        .chain(line.note.as_deref())
+        .collect();
+    if extras.is_empty() {
         line.name.clone()
     } else {
-        format!("{} ({})", line.name, line.option_names.join(", "))
+        format!("{} ({})", line.name, extras.join(", "))
     }
 }
 
@@ -802,7 +880,12 @@ fn next_detail(
     }
     if conv.phone.is_none() {
         conv.step = Step::Phone;
-        return vec![say(t.get("ask_phone", &[]))];
+        let key = if conv.fulfillment.as_deref() == Some("pickup") {
+            "ask_phone_pickup"
+        } else {
+            "ask_phone"
+        };
+        return vec![say(t.get(key, &[]))];
     }
     if conv.pay_with.is_none() {
         match settings.payment_methods.as_slice() {
@@ -846,6 +929,52 @@ fn next_detail(
     }
 }
 
+/// The payloads of the question on screen, so typing an answer works like tapping it.
+fn offered(step: &Step, settings: &BotSettings) -> Vec<&'static str> {
+    match step {
+        Step::Fulfillment => vec!["FUL:delivery", "FUL:pickup"],
+        Step::Payment => settings
+            .payment_methods
+            .iter()
+            .map(|m| match m {
+                PayWith::Online => "PAY:online",
+                PayWith::Cash => "PAY:cash",
+            })
+            .collect(),
+        Step::Confirm => vec!["CONFIRM", "CHANGE"],
+        _ => Vec::new(),
+    }
+}
+
+/// A button's action or a change to the cart said in words; `None` when the text is neither.
+fn typed(
+    conv: &mut Conversation,
+    text: &str,
+    shop: &Shop,
+    settings: &BotSettings,
+    t: &Texts<'_>,
+) -> Option<Vec<Effect>> {
+    let in_checkout = matches!(
+        conv.step,
+        Step::Fulfillment | Step::Address | Step::Phone | Step::Payment | Step::Confirm
+    );
+    if let Some(payload) = intent::button(text, t, &offered(&conv.step, settings)) {
+        // "checkout" in the middle of checkout asks the open question again.
+        if payload == "CHECKOUT" && in_checkout {
+            return Some(next_detail(conv, shop, settings, t));
+        }
+        return Some(on_payload(conv, payload, shop, settings, t));
+    }
+    // An address may start with "No." and a phone step is no place to edit the cart; clearing
+    // it is always possible.
+    let editing = !matches!(conv.step, Step::Address | Step::Phone);
+    match intent::cart_change(text)? {
+        Intent::Clear => Some(on_payload(conv, "CLEAR", shop, settings, t)),
+        Intent::Remove(what) if editing => Some(remove(conv, &what, shop, t)),
+        Intent::Remove(_) | Intent::Button(_) => None,
+    }
+}
+
 fn on_text(
     conv: &mut Conversation,
     text: &str,
@@ -853,6 +982,12 @@ fn on_text(
     settings: &BotSettings,
     t: &Texts<'_>,
 ) -> Vec<Effect> {
+    // A question being asked takes its own answers first ("no" to extras, "2" for the second
+    // candidate); the rest of what a customer may type is read the same at every step.
+    let answering = matches!(conv.step, Step::Modifiers { .. } | Step::Which(_));
+    if !answering && let Some(effects) = typed(conv, text, shop, settings, t) {
+        return effects;
+    }
     match conv.step.clone() {
         Step::Address if text.chars().count() >= 4 => {
             conv.address = Some(Address {
@@ -869,12 +1004,15 @@ fn on_text(
             return next_detail(conv, shop, settings, t);
         }
         Step::Phone => {
-            return match fanorder_platform::text::phone(text) {
-                Ok(phone) => {
+            return match phone_in(text) {
+                Some(phone) => {
                     conv.phone = Some(phone);
                     next_detail(conv, shop, settings, t)
                 }
-                Err(_) => vec![say(t.get("bad_phone", &[]))],
+                None => vec![say_with(
+                    t.get("bad_phone", &[]),
+                    vec![quick(&t.get("human_button", &[]), "HUMAN")],
+                )],
             };
         }
         Step::Confirm if is_yes(text) => {
@@ -920,13 +1058,22 @@ fn on_text(
         }
         _ => {}
     }
-    if is_greeting(text) {
-        conv.step = Step::Idle;
-        return greet(conv, shop, t);
+    if answering && let Some(effects) = typed(conv, text, shop, settings, t) {
+        return effects;
     }
-    let lowered = text.to_lowercase();
-    if ["menu", "menú", "เมนู", "carta"].contains(&lowered.as_str()) {
-        return menu(shop, t, 0, !conv.cart.is_empty());
+    // "hi", or "hola, 2 coca": a greeting alone is answered, one with an order is the order.
+    let mut text = text;
+    if is_greeting(text) {
+        let rest = after_greeting(text);
+        let reading = reader::read(rest, &shop.catalog);
+        if reading.lines.is_empty() && reading.unsure.is_empty() {
+            conv.step = Step::Idle;
+            return greet(conv, shop, t);
+        }
+        text = rest;
+    }
+    if intent::is_question(text) {
+        return answer(conv, text, shop, t);
     }
     let reading = reader::read(text, &shop.catalog);
     let mut effects = Vec::new();
@@ -939,6 +1086,7 @@ fn on_text(
                 EntryKind::Item(id) => shop.item(&id.to_string()).map(|item| {
                     let mut line = line_for_item(item, read.quantity);
                     preselect(&mut line, item, &read.text);
+                    line.note = line_note(&read.text, item);
                     line
                 }),
                 EntryKind::Combo(id) => shop
@@ -953,7 +1101,7 @@ fn on_text(
     for unsure in &reading.unsure {
         let (text, candidates) = match unsure {
             Unsure::Unknown { text } => {
-                effects.push(say(t.get("unknown_item", &[("text", text)])));
+                effects.push(say(t.get("unknown_item", &[("text", &quoted(text))])));
                 continue;
             }
             Unsure::Ambiguous { text, candidates } => (text, candidates.clone()),
@@ -962,7 +1110,7 @@ fn on_text(
             Unsure::Quantity { text, entry } => (text, vec![*entry]),
         };
         if which.is_some() {
-            effects.push(say(t.get("unknown_item", &[("text", text)])));
+            effects.push(say(t.get("unknown_item", &[("text", &quoted(text))])));
             continue;
         }
         let candidates: Vec<(String, bool, String)> = candidates
@@ -985,11 +1133,12 @@ fn on_text(
     if lines.is_empty() {
         match which {
             Some(which) => effects.push(ask_which(conv, which, t)),
-            None if effects.is_empty() => effects.push(say_with(
-                t.get("not_understood", &[]),
-                main_replies(t, !conv.cart.is_empty()),
-            )),
-            None => {}
+            None if effects.is_empty() => effects.push(help(conv, shop, t)),
+            // Nothing on the menu: what to try instead, and the buttons, with the last word.
+            None => {
+                let hint = t.get("try_example", &[("example", &shop.example(t.language()))]);
+                effects.push(say_with(hint, main_replies(t, !conv.cart.is_empty())));
+            }
         }
         return effects;
     }
@@ -1005,6 +1154,135 @@ fn on_text(
     effects
 }
 
+/// A customer's words as the bot repeats them: at most 40 characters.
+fn quoted(text: &str) -> String {
+    const MAX: usize = 40;
+    if text.chars().count() <= MAX {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(MAX - 1).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// A question about the menu ("do you have coke?", "¿tienen coca?"): the items it names with
+/// their prices and a button to add each, or help when it names none. Never an order.
+fn answer(conv: &Conversation, text: &str, shop: &Shop, t: &Texts<'_>) -> Vec<Effect> {
+    let reading = reader::read(text, &shop.catalog);
+    let mut named: Vec<(String, String, i64, bool)> = Vec::new();
+    for read in &reading.lines {
+        let Some(entry) = shop.catalog.entry(read.entry) else {
+            continue;
+        };
+        let found = match entry.kind {
+            EntryKind::Item(id) => shop
+                .item(&id.to_string())
+                .map(|i| (i.id.to_string(), i.name.clone(), i.price, false)),
+            EntryKind::Combo(id) => shop
+                .combo(&id.to_string())
+                .map(|c| (c.id.to_string(), c.name.clone(), c.price, true)),
+        };
+        if let Some(found) = found
+            && !named.iter().any(|n| n.0 == found.0)
+        {
+            named.push(found);
+        }
+    }
+    if named.is_empty() {
+        return vec![help(conv, shop, t)];
+    }
+    let items = named
+        .iter()
+        .map(|(_, name, price, _)| format!("{name} ({})", shop.money(*price)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let add = t.get("add_button", &[]);
+    let mut replies: Vec<QuickReply> = named
+        .iter()
+        .take(3)
+        .map(|(id, name, _, combo)| {
+            let head = if *combo { "ADDC" } else { "ADD" };
+            quick(&format!("{add} {name}"), format!("{head}:{id}"))
+        })
+        .collect();
+    replies.extend(main_replies(t, !conv.cart.is_empty()));
+    vec![say_with(t.get("on_menu", &[("items", &items)]), replies)]
+}
+
+/// Takes what `what` names out of the cart: that many when it says a number ("remove 1
+/// coke"), else every line of it.
+fn remove(conv: &mut Conversation, what: &str, shop: &Shop, t: &Texts<'_>) -> Vec<Effect> {
+    let reading = reader::read(what, &shop.catalog);
+    let explicit = reader::has_count(what);
+    let mut removed = Vec::new();
+    for read in &reading.lines {
+        let Some(entry) = shop.catalog.entry(read.entry) else {
+            continue;
+        };
+        let (id, combo) = match entry.kind {
+            EntryKind::Item(id) => (id.to_string(), false),
+            EntryKind::Combo(id) => (id.to_string(), true),
+        };
+        let mut left = read.quantity;
+        for i in (0..conv.cart.len()).rev() {
+            let line = &mut conv.cart[i];
+            if line.id != id || line.combo != combo || (explicit && left == 0) {
+                continue;
+            }
+            let take = if explicit {
+                left.min(line.quantity)
+            } else {
+                line.quantity
+            };
+            left -= take.min(left);
+            removed.push(format!("{take} × {}", describe(line)));
+            line.quantity -= take;
+            if line.quantity == 0 {
+                conv.cart.remove(i);
+            }
+        }
+    }
+    if removed.is_empty() {
+        return vec![say_with(
+            t.get("not_in_cart", &[("text", &quoted(what))]),
+            main_replies(t, !conv.cart.is_empty()),
+        )];
+    }
+    conv.step = Step::Idle;
+    let mut effects = vec![say(t.get("removed", &[("items", &removed.join(", "))]))];
+    effects.extend(cart(conv, shop, t));
+    effects
+}
+
+/// The phone number in a message: the whole of it, or the longest run of digits and the
+/// characters numbers are written with ("my number is 081 234 5678", "เบอร์ 081-234-5678").
+fn phone_in(text: &str) -> Option<String> {
+    if let Ok(phone) = fanorder_platform::text::phone(text) {
+        return Some(phone);
+    }
+    let mut runs: Vec<String> = Vec::new();
+    let mut run = String::new();
+    for c in text.chars().chain([' ', '\0']) {
+        if c.is_ascii_digit() || ('๐'..='๙').contains(&c) || "+-() .".contains(c) && c != '\0' {
+            run.push(c);
+        } else if !run.is_empty() {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    runs.sort_by_key(|r| std::cmp::Reverse(r.chars().filter(char::is_ascii_digit).count()));
+    runs.into_iter()
+        .map(|r| {
+            r.chars()
+                .map(|c| match c {
+                    '๐'..='๙' => char::from_digit(c as u32 - '๐' as u32, 10).unwrap_or(c),
+                    c => c,
+                })
+                .collect::<String>()
+        })
+        .filter(|r| r.chars().filter(char::is_ascii_digit).count() >= 6)
+        .find_map(|r| fanorder_platform::text::phone(r.trim()).ok())
+}
+
 /// Picks options whose names appear in the words the line came from ("large pad thai").
 fn preselect(line: &mut CartLine, item: &PublishedItem, words: &str) {
     for group in &item.modifier_groups {
@@ -1017,6 +1295,41 @@ fn preselect(line: &mut CartLine, item: &PublishedItem, words: &str) {
             }
         }
     }
+}
+
+/// The words of a line from the first modifier word on ("sin hielo" of "una coca sin hielo"),
+/// when no option of the item says them: the kitchen reads them as the line's note.
+fn line_note(words: &str, item: &PublishedItem) -> Option<String> {
+    let padded = format!(" {} ", words.to_lowercase());
+    let latin = [
+        " with ",
+        " without ",
+        " no ",
+        " extra ",
+        " less ",
+        " more ",
+        " con ",
+        " sin ",
+        " más ",
+        " poco ",
+        " poca ",
+    ];
+    let thai = ["ไม่ใส่", "ไม่เอา", "ไม่", "ใส่", "เพิ่ม"];
+    let at = latin
+        .iter()
+        .filter_map(|m| padded.find(m).map(|p| p + 1))
+        .chain(thai.iter().filter_map(|m| padded.find(m)))
+        .min()?;
+    let segment = padded[at..].trim();
+    let named = item
+        .modifier_groups
+        .iter()
+        .flat_map(|g| &g.options)
+        .any(|o| matches_name(segment, &o.name) || matches_name(&o.name, segment));
+    (!named && !segment.is_empty()).then(|| {
+        fanorder_platform::text::text(segment, 100)
+            .unwrap_or_else(|_| segment.chars().take(100).collect())
+    })
 }
 
 /// Lower case without punctuation; Thai vowel and tone marks stay (they are letters there).
@@ -1043,42 +1356,96 @@ fn matches_name(text: &str, name: &str) -> bool {
                 && !name.is_ascii()))
 }
 
+const GREETINGS: [&str; 14] = [
+    "hi",
+    "hello",
+    "hey",
+    "hola",
+    "buenas",
+    "buenos",
+    "buen",
+    "สวัสดี",
+    "สวัสดีครับ",
+    "สวัสดีค่ะ",
+    "สวัสดีคะ",
+    "start",
+    "empezar",
+    "good",
+];
+
+/// True when the message starts with a greeting ("hi", "hola, 2 coca", "สวัสดีค่ะ ขอผัดไทย").
 fn is_greeting(text: &str) -> bool {
     let folded = fold(text);
-    let first = folded.split_whitespace().next().unwrap_or_default();
-    [
-        "hi",
-        "hello",
-        "hey",
-        "hola",
-        "buenas",
-        "buenos",
-        "สวัสดี",
-        "สวัสดีครับ",
-        "สวัสดีค่ะ",
-        "start",
-        "empezar",
-    ]
-    .contains(&first)
-        && folded.split_whitespace().count() <= 3
+    let mut words = folded.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    // "good" only as "good morning/afternoon/evening".
+    GREETINGS.contains(&first)
+        && (first != "good"
+            || words
+                .next()
+                .is_some_and(|w| ["morning", "afternoon", "evening", "day"].contains(&w)))
+}
+
+/// What follows the greeting: "2 coca" of "hola, 2 coca"; "" for "good morning" or "hi there".
+fn after_greeting(text: &str) -> &str {
+    fn skip(s: &str) -> &str {
+        s.trim_start_matches(|c: char| !c.is_alphanumeric())
+    }
+    let mut rest = skip(text);
+    let first = rest.split_whitespace().next().unwrap_or_default();
+    rest = skip(&rest[first.len()..]);
+    for filler in [
+        "there",
+        "everyone",
+        "morning",
+        "afternoon",
+        "evening",
+        "day",
+        "días",
+        "dias",
+        "tardes",
+        "noches",
+    ] {
+        let next = rest.split_whitespace().next().unwrap_or_default();
+        if fold(next) == filler {
+            rest = skip(&rest[next.len()..]);
+        }
+    }
+    rest
 }
 
 fn is_yes(text: &str) -> bool {
     [
         "yes",
         "y",
+        "yep",
+        "yeah",
+        "sure",
         "ok",
         "okay",
         "confirm",
+        "confirm order",
+        "yes confirm",
+        "yes please",
+        "place order",
         "si",
         "sí",
         "dale",
+        "claro",
+        "confirmar",
+        "confirmo",
+        "si confirmo",
+        "sí confirmo",
+        "confirmar pedido",
         "ใช่",
         "ok ค่ะ",
         "ตกลง",
         "ยืนยัน",
+        "ได้",
+        "ได้เลย",
+        "โอเค",
     ]
-    .contains(&fold(text).trim())
+    .contains(&intent::plain(text).as_str())
 }
 
 fn is_no(text: &str) -> bool {

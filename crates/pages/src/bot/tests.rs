@@ -1,5 +1,7 @@
 //! The bot, one conversation step at a time, with no I/O.
 
+use std::collections::BTreeMap;
+
 use fanorder_menus::model::PublishedMenu;
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -374,15 +376,45 @@ fn the_menu_pages_ten_cards_at_a_time() {
 
 #[test]
 fn the_cart_holds_at_most_fifty_lines() {
-    let mut chat = Chat::new();
-    let coke = chat.shop.menu.items[2].id.to_string();
-    for _ in 0..MAX_CART {
-        chat.tap(&format!("ADD:{coke}"));
+    let extra = (0..MAX_CART)
+        .map(|i| item(&format!("Dish {i}"), 1000, json!([]), json!({})))
+        .collect();
+    let mut chat = Chat {
+        shop: shop_with(extra),
+        ..Chat::new()
+    };
+    let ids: Vec<String> = chat
+        .shop
+        .menu
+        .items
+        .iter()
+        .map(|i| i.id.to_string())
+        .collect();
+    for id in &ids[4..] {
+        chat.tap(&format!("ADD:{id}"));
     }
     assert_eq!(chat.conv.cart.len(), MAX_CART);
+    let coke = &ids[2];
     let full = said(&chat.tap(&format!("ADD:{coke}")));
     assert!(full.contains("cart is full"), "{full}");
     assert_eq!(chat.conv.cart.len(), MAX_CART);
+    // More of what is already in it still fits.
+    let more = said(&chat.tap(&format!("ADD:{}", ids[4])));
+    assert!(more.contains("Added 1 × Dish 0"), "{more}");
+    assert_eq!(chat.conv.cart[0].quantity, 2);
+}
+
+#[test]
+fn the_same_thing_again_is_one_line_with_more_of_it() {
+    let mut chat = Chat::new();
+    chat.text("2 coke");
+    chat.text("coke");
+    chat.text("3 coke");
+    assert_eq!(chat.conv.cart.len(), 1, "{:?}", chat.conv.cart);
+    assert_eq!(chat.conv.cart[0].quantity, 6);
+    // Up to 99 a line; beyond, another line.
+    chat.text("95 coke");
+    assert_eq!(chat.conv.cart.len(), 2, "{:?}", chat.conv.cart);
 }
 
 #[test]
@@ -452,4 +484,249 @@ fn any_input_in_any_step_never_panics_and_keeps_the_cart_sane() {
                 .all(|l| (1..=99).contains(&l.quantity))
         );
     }
+}
+
+#[test]
+fn questions_about_the_menu_are_answered_never_ordered() {
+    for (language, text, answer) in [
+        ("en", "do you have coke?", "Yes, we have Coke (30.00 THB)"),
+        ("en", "is the coke cold?", "Yes, we have Coke"),
+        ("es", "¿tienen coca?", "Sí, tenemos Coke"),
+    ] {
+        let mut chat = Chat::new();
+        chat.conv.language = language.to_owned();
+        let reply = chat.text(text);
+        let reply_text = said(&reply);
+        assert!(reply_text.contains(answer), "{text}: {reply_text}");
+        assert!(
+            chat.conv.cart.is_empty(),
+            "{text} ordered: {:?}",
+            chat.cart()
+        );
+        // One tap adds it.
+        let add = payload_of(
+            &reply,
+            &Texts::new(language, &BTreeMap::new()).get("add_button", &[]),
+        );
+        chat.tap(&add);
+        assert_eq!(chat.cart(), vec![("Coke".to_owned(), 1, vec![])], "{text}");
+    }
+    let mut chat = Chat::new();
+    let thai = said(&chat.text("มีผัดไทยไหมคะ"));
+    assert!(thai.contains("มี Pad thai (120.00 THB)"), "{thai}");
+    assert!(chat.conv.cart.is_empty());
+    // A question that names nothing gets help, with the buttons and an example from this menu.
+    let mut chat = Chat::new();
+    let help = said(&chat.text("what time do you close?"));
+    assert!(help.contains("didn't get that"), "{help}");
+    assert!(help.contains("2 pad thai and 1 fried rice"), "{help}");
+    assert!(
+        help.contains("\"HUMAN\"") && help.contains("\"MENU\""),
+        "{help}"
+    );
+    // A polite order shaped as a question is an order.
+    let ordered = said(&chat.text("can I have 2 coke?"));
+    assert!(ordered.contains("Added 2 × Coke"), "{ordered}");
+}
+
+#[test]
+fn things_come_out_of_the_cart_by_name_and_the_cart_empties_on_cancel() {
+    let mut chat = Chat::new();
+    chat.text("3 coke");
+    chat.text("thai iced tea");
+    let said1 = said(&chat.text("remove 1 coke"));
+    assert!(said1.contains("Removed 1 × Coke"), "{said1}");
+    assert_eq!(chat.conv.cart[0].quantity, 2);
+    let said2 = said(&chat.text("remove the coke"));
+    assert!(said2.contains("Removed 2 × Coke"), "{said2}");
+    assert_eq!(chat.cart(), vec![("Thai iced tea".to_owned(), 1, vec![])]);
+    let missing = said(&chat.text("no coke"));
+    assert!(missing.contains("isn't in your cart"), "{missing}");
+    let cleared = said(&chat.text("cancel"));
+    assert!(cleared.contains("your cart is empty"), "{cleared}");
+    assert!(chat.conv.cart.is_empty());
+    // With nothing in the cart, "cancel" says who can cancel a placed order.
+    let placed = said(&chat.text("cancel my order"));
+    assert!(placed.contains("talk to a person"), "{placed}");
+    // Spanish and Thai.
+    let mut chat = Chat::new();
+    chat.conv.language = "es".to_owned();
+    chat.text("2 coca");
+    let quitado = said(&chat.text("quita la coca"));
+    assert!(quitado.contains("Quité 2 × Coke"), "{quitado}");
+    let mut chat = Chat::new();
+    chat.text("ผัดไทย 1");
+    let regular = chat.shop.menu.items[0].modifier_groups[0].options[0].id;
+    chat.tap(&format!("OPT:{regular}"));
+    chat.tap("DONE");
+    chat.text("coke");
+    assert_eq!(chat.cart().len(), 2, "{:?}", chat.cart());
+    let ok = said(&chat.text("ไม่เอาผัดไทยค่ะ"));
+    assert!(ok.contains("เอา 1 × Pad thai (Regular) ออกแล้วค่ะ"), "{ok}");
+    assert_eq!(chat.cart(), vec![("Coke".to_owned(), 1, vec![])]);
+}
+
+#[test]
+fn a_greeting_with_an_order_is_the_order() {
+    for (text, want) in [
+        ("hi 2 coke", "Added 2 × Coke"),
+        ("hola, 2 coca", "Agregué 2 × Coke"),
+        ("buenas, tres coca", "Agregué 3 × Coke"),
+        ("good morning, a coke please", "Added 1 × Coke"),
+    ] {
+        let mut chat = Chat::new();
+        let reply = said(&chat.text(text));
+        assert!(reply.contains(want), "{text}: {reply}");
+    }
+    let mut chat = Chat::new();
+    let hello = said(&chat.text("hi there"));
+    assert!(hello.contains("Welcome to Somtam House"), "{hello}");
+    // A greeting in another language switches the conversation to it.
+    let mut chat = Chat::new();
+    chat.text("2 coke");
+    let hola = said(&chat.text("hola"));
+    assert!(hola.contains("Bienvenido"), "{hola}");
+}
+
+#[test]
+fn typing_what_a_button_says_does_what_it_does() {
+    let mut chat = Chat {
+        settings: BotSettings {
+            payment_methods: vec![PayWith::Online, PayWith::Cash],
+            ..BotSettings::default()
+        },
+        ..Chat::new()
+    };
+    chat.text("2 coke");
+    let asked = said(&chat.text("that's all"));
+    assert!(asked.contains("Delivery or pickup?"), "{asked}");
+    // "checkout" again in the middle of checkout asks the same question again.
+    let again = said(&chat.text("checkout"));
+    assert!(again.contains("Delivery or pickup?"), "{again}");
+    let address = said(&chat.text("delivery"));
+    assert!(address.contains("Where should we deliver?"), "{address}");
+    // At the address question, "cancel" is not an address.
+    chat.text("12 Sukhumvit Soi 3, Bangkok");
+    let phone = said(&chat.text("my number is 081 234 5678"));
+    assert!(phone.contains("How would you like to pay?"), "{phone}");
+    assert!(chat.conv.phone.is_some());
+    let confirm = said(&chat.text("cash please"));
+    assert!(confirm.contains("Please check your order"), "{confirm}");
+    assert!(confirm.contains("12 Sukhumvit Soi 3"), "{confirm}");
+    let placed = chat.text("Confirm order");
+    assert!(placed.contains(&Effect::PlaceOrder), "{}", said(&placed));
+
+    // Spanish, and "talk to a person" typed.
+    let mut chat = Chat::new();
+    chat.conv.language = "es".to_owned();
+    chat.text("2 coca");
+    let passed = chat.text("hablar con una persona");
+    assert!(passed.contains(&Effect::PassToHuman), "{}", said(&passed));
+    assert_eq!(chat.conv.handler, Handler::Human);
+    // Thai: the whole checkout typed.
+    let mut chat = Chat::new();
+    chat.conv.language = "th".to_owned();
+    chat.text("coke 2");
+    chat.text("สั่งเลยค่ะ");
+    chat.text("รับเองค่ะ");
+    chat.text("เบอร์ 081-234-5678");
+    let asked = said(&chat.text("เงินสด"));
+    assert!(asked.contains("ตรวจสอบออเดอร์"), "{asked}");
+    let placed = chat.text("ยืนยันค่ะ");
+    assert!(placed.contains(&Effect::PlaceOrder), "{}", said(&placed));
+}
+
+#[test]
+fn the_address_and_phone_questions_have_ways_out_and_change_asks_again() {
+    let mut chat = Chat::new();
+    chat.text("coke");
+    chat.text("checkout");
+    chat.text("delivery");
+    let cleared = said(&chat.text("cancel"));
+    assert!(cleared.contains("your cart is empty"), "{cleared}");
+    assert!(chat.conv.address.is_none());
+    assert_eq!(chat.conv.step, Step::Idle);
+    chat.text("coke");
+    chat.text("checkout");
+    chat.text("pickup");
+    let asked = said(&chat.text("not a phone"));
+    assert!(
+        asked.contains("doesn't look like a phone number"),
+        "{asked}"
+    );
+    assert!(asked.contains("\"HUMAN\""), "{asked}");
+    let passed = chat.text("talk to a person");
+    assert!(passed.contains(&Effect::PassToHuman), "{}", said(&passed));
+    // Change, from the summary, forgets the address and phone so both can be corrected.
+    let mut chat = Chat::new();
+    chat.text("coke");
+    chat.text("checkout");
+    chat.text("delivery");
+    chat.text("the wrong address 1");
+    chat.text("0812345678");
+    let pickup_phone = said(&chat.tap("PAY:cash"));
+    assert!(pickup_phone.contains("check your order"), "{pickup_phone}");
+    chat.tap("CHANGE");
+    assert!(chat.conv.address.is_none() && chat.conv.phone.is_none());
+    chat.text("checkout");
+    let asked = said(&chat.text("pickup"));
+    assert!(
+        asked.contains("What phone number can we reach you at?"),
+        "{asked}"
+    );
+}
+
+#[test]
+fn words_not_on_the_menu_get_help_and_are_not_repeated_at_length() {
+    let mut chat = Chat::new();
+    let pizza = said(&chat.text("pizza"));
+    assert!(pizza.contains("couldn't find \\\"pizza\\\""), "{pizza}");
+    assert!(
+        pizza.contains("\"MENU\"") && pizza.contains("\"HUMAN\""),
+        "{pizza}"
+    );
+    let long = "asdf ".repeat(1000);
+    let reply = said(&chat.text(&long));
+    assert!(reply.len() < 1500, "{}", reply.len());
+    assert!(chat.conv.cart.is_empty());
+}
+
+#[test]
+fn asking_about_orders_in_words_goes_to_the_worker() {
+    let chat = Chat::new();
+    for text in ["where is my order?", "My order", "order status"] {
+        let input = Input::Text(text.to_owned());
+        assert!(
+            asks_for_orders(&chat.conv, &input, &chat.settings),
+            "{text}"
+        );
+    }
+    let mut chat = Chat::new();
+    chat.conv.language = "es".to_owned();
+    let input = Input::Text("¿dónde está mi pedido?".to_owned());
+    assert!(asks_for_orders(&chat.conv, &input, &chat.settings));
+    let payload = Input::Payload("MY_ORDER".to_owned());
+    assert!(asks_for_orders(&chat.conv, &payload, &chat.settings));
+    let order = Input::Text("2 coke".to_owned());
+    assert!(!asks_for_orders(&chat.conv, &order, &chat.settings));
+}
+
+#[test]
+fn what_no_option_says_is_kept_as_the_line_note() {
+    let mut chat = Chat::new();
+    chat.conv.language = "es".to_owned();
+    let said1 = said(&chat.text("una coca sin hielo"));
+    assert!(said1.contains("Coke (sin hielo)"), "{said1}");
+    assert_eq!(chat.conv.cart[0].note.as_deref(), Some("sin hielo"));
+    // An option's own words are the option, not a note.
+    let mut chat = Chat::new();
+    chat.text("2 large pad thai no peanuts");
+    assert_eq!(chat.conv.cart[0].option_names, ["Large", "No peanuts"]);
+    assert_eq!(chat.conv.cart[0].note, None);
+    // The same drink with and without a note are two lines.
+    let mut chat = Chat::new();
+    chat.text("coke");
+    chat.text("coke no ice");
+    assert_eq!(chat.conv.cart.len(), 2, "{:?}", chat.conv.cart);
+    assert_eq!(chat.conv.cart[1].note.as_deref(), Some("no ice"));
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 pub const LANGUAGES: [&str; 3] = ["en", "es", "th"];
 
 /// Every text key, for validating overrides.
-pub const KEYS: [&str; 46] = [
+pub const KEYS: [&str; 53] = [
     "greeting",
     "menu_button",
     "my_order_button",
@@ -54,13 +54,20 @@ pub const KEYS: [&str; 46] = [
     "to_human",
     "back_to_bot",
     "no_orders",
+    "ask_phone_pickup",
+    "try_example",
+    "removed",
+    "not_in_cart",
+    "cart_cleared",
+    "cancel_placed",
+    "on_menu",
 ];
 
 fn english() -> &'static [(&'static str, &'static str)] {
     &[
         (
             "greeting",
-            "Hi{name}! Welcome to {restaurant}. What would you like today? You can type your order, like \"2 pad thai and a coke\".",
+            "Hi{name}! Welcome to {restaurant}. What would you like today? You can type your order, like \"{example}\".",
         ),
         ("menu_button", "Menu"),
         ("my_order_button", "My order"),
@@ -91,7 +98,7 @@ fn english() -> &'static [(&'static str, &'static str)] {
         ),
         (
             "not_understood",
-            "Sorry, I didn't get that. You can type your order (\"2 pad thai and a coke\") or open the menu.",
+            "Sorry, I didn't get that. You can type your order (\"{example}\") or open the menu.",
         ),
         ("ask_fulfillment", "Delivery or pickup?"),
         ("delivery_button", "Delivery"),
@@ -155,6 +162,22 @@ fn english() -> &'static [(&'static str, &'static str)] {
         ),
         ("back_to_bot", "I'm back. What would you like to order?"),
         ("no_orders", "You have no orders yet."),
+        ("ask_phone_pickup", "What phone number can we reach you at?"),
+        (
+            "try_example",
+            "You can type your order, like \"{example}\", or open the menu.",
+        ),
+        ("removed", "Removed {items}."),
+        ("not_in_cart", "\"{text}\" isn't in your cart."),
+        (
+            "cart_cleared",
+            "Done, your cart is empty. What would you like?",
+        ),
+        (
+            "cancel_placed",
+            "Your cart is empty. To change or cancel an order you already placed, talk to a person from {restaurant}.",
+        ),
+        ("on_menu", "Yes, we have {items}."),
     ]
 }
 
@@ -162,7 +185,7 @@ fn spanish() -> &'static [(&'static str, &'static str)] {
     &[
         (
             "greeting",
-            "¡Hola{name}! Bienvenido a {restaurant}. ¿Qué se te antoja hoy? Puedes escribir tu pedido, como \"2 lomo saltado y una inca kola\".",
+            "¡Hola{name}! Bienvenido a {restaurant}. ¿Qué se te antoja hoy? Puedes escribir tu pedido, como \"{example}\".",
         ),
         ("menu_button", "Menú"),
         ("my_order_button", "Mi pedido"),
@@ -193,7 +216,7 @@ fn spanish() -> &'static [(&'static str, &'static str)] {
         ),
         (
             "not_understood",
-            "Lo siento, no entendí. Puedes escribir tu pedido (\"2 lomo saltado\") o abrir el menú.",
+            "Lo siento, no entendí. Puedes escribir tu pedido (\"{example}\") o abrir el menú.",
         ),
         ("ask_fulfillment", "¿Delivery o recojo en tienda?"),
         ("delivery_button", "Delivery"),
@@ -266,6 +289,22 @@ fn spanish() -> &'static [(&'static str, &'static str)] {
         ),
         ("back_to_bot", "Ya estoy de vuelta. ¿Qué te gustaría pedir?"),
         ("no_orders", "Todavía no tienes pedidos."),
+        ("ask_phone_pickup", "¿A qué número te podemos llamar?"),
+        (
+            "try_example",
+            "Puedes escribir tu pedido, como \"{example}\", o abrir el menú.",
+        ),
+        ("removed", "Quité {items}."),
+        ("not_in_cart", "\"{text}\" no está en tu carrito."),
+        (
+            "cart_cleared",
+            "Listo, tu carrito está vacío. ¿Qué te gustaría?",
+        ),
+        (
+            "cancel_placed",
+            "Tu carrito está vacío. Para cambiar o cancelar un pedido ya hecho, habla con una persona de {restaurant}.",
+        ),
+        ("on_menu", "Sí, tenemos {items}."),
     ]
 }
 
@@ -273,7 +312,7 @@ fn thai() -> &'static [(&'static str, &'static str)] {
     &[
         (
             "greeting",
-            "สวัสดีค่ะ{name} ยินดีต้อนรับสู่ {restaurant} วันนี้รับอะไรดีคะ พิมพ์สั่งได้เลย เช่น \"ผัดไทย 2 โค้ก 1\"",
+            "สวัสดีค่ะ{name} ยินดีต้อนรับสู่ {restaurant} วันนี้รับอะไรดีคะ พิมพ์สั่งได้เลย เช่น \"{example}\"",
         ),
         ("menu_button", "เมนู"),
         ("my_order_button", "ออเดอร์ของฉัน"),
@@ -298,7 +337,7 @@ fn thai() -> &'static [(&'static str, &'static str)] {
         ("unknown_item", "ขออภัย ไม่พบ \"{text}\" ในเมนูค่ะ"),
         (
             "not_understood",
-            "ขออภัย ไม่เข้าใจค่ะ พิมพ์สั่งได้เลย (\"ผัดไทย 2\") หรือเปิดเมนูค่ะ",
+            "ขออภัย ไม่เข้าใจค่ะ พิมพ์สั่งได้เลย (\"{example}\") หรือเปิดเมนูค่ะ",
         ),
         ("ask_fulfillment", "ให้จัดส่งหรือรับเองคะ"),
         ("delivery_button", "จัดส่ง"),
@@ -338,6 +377,16 @@ fn thai() -> &'static [(&'static str, &'static str)] {
         ),
         ("back_to_bot", "กลับมาแล้วค่ะ รับอะไรดีคะ"),
         ("no_orders", "ยังไม่มีออเดอร์ค่ะ"),
+        ("ask_phone_pickup", "ขอเบอร์โทรติดต่อด้วยค่ะ"),
+        ("try_example", "พิมพ์สั่งได้เลย เช่น \"{example}\" หรือเปิดเมนูค่ะ"),
+        ("removed", "เอา {items} ออกแล้วค่ะ"),
+        ("not_in_cart", "ไม่มี \"{text}\" ในตะกร้าค่ะ"),
+        ("cart_cleared", "ล้างตะกร้าแล้วค่ะ รับอะไรดีคะ"),
+        (
+            "cancel_placed",
+            "ตะกร้าว่างค่ะ ถ้าต้องการแก้ไขหรือยกเลิกออเดอร์ที่สั่งแล้ว กรุณาคุยกับพนักงานของ {restaurant} ค่ะ",
+        ),
+        ("on_menu", "มี {items} ค่ะ"),
     ]
 }
 
@@ -409,13 +458,32 @@ pub fn detect(text: &str) -> Option<&'static str> {
         "por favor",
         "gracias",
         "buenas",
+        "buenos",
+        "buen día",
         "quisiera",
+        "necesito",
+        "me das",
+        "me da ",
         "menú",
         "pedido",
         " y una ",
         " y un ",
+        "una ",
         "dos ",
         "tres ",
+        "cuatro ",
+        "cinco ",
+        " sin ",
+        " con ",
+        "¿",
+        "¡",
+        "tienen",
+        "cuánto",
+        "cuanto",
+        "dónde",
+        "qué",
+        "hablar con",
+        "efectivo",
     ];
     if spanish
         .iter()
@@ -484,5 +552,21 @@ mod tests {
         assert_eq!(detect("Hola, quiero dos lomo saltado"), Some("es"));
         assert_eq!(detect("hi, I want 2 pad thai"), Some("en"));
         assert_eq!(detect("2 pad thai"), None);
+        for spanish in [
+            "una coca cola sin hielo",
+            "me das 2 arroz frito",
+            "buen día, necesito 2 pad thai",
+            "¿a qué hora cierran?",
+        ] {
+            assert_eq!(detect(spanish), Some("es"), "{spanish}");
+        }
+        for english in [
+            "one coke without ice",
+            "2 pad thai with chicken",
+            "hello, 2 cokes",
+            "a coke and the fried rice",
+        ] {
+            assert_ne!(detect(english), Some("es"), "{english}");
+        }
     }
 }
