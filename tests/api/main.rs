@@ -6,6 +6,7 @@
 )]
 
 mod auth;
+mod checkout;
 mod customers;
 mod dashboard;
 mod events;

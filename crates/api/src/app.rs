@@ -134,6 +134,12 @@ impl AppState {
         .map_err(|e| ApiError::internal(e.to_string()))
         .and_then(|c| GraphClient::new(c).map_err(|e| ApiError::internal(e.to_string())))?;
         let messenger = Messenger::new(graph, tokens.clone(), clock.clone());
+        let payments = Payments::new(vec![Arc::new(mock)]);
+        let payments = if config.env == fanorder_platform::config::Environment::Production {
+            payments.without_checkout()
+        } else {
+            payments
+        };
         let intake = Intake::new(
             secrets.fb_app_secret.expose(),
             &secrets.fb_verify_token,
@@ -147,7 +153,7 @@ impl AppState {
             passwords: Passwords::for_this_machine()?,
             login_limits: LoginLimits::default(),
             outbox: Outbox::new(delivery),
-            payments: Payments::new(vec![Arc::new(mock)]),
+            payments,
             feed: Feed::new(1024),
             tokens,
             messenger,
@@ -235,6 +241,8 @@ pub fn build_router(state: AppState) -> Router {
     let routes = routes
         .merge(openapi::document_routes())
         .merge(crate::dashboard::routes())
+        // The mock provider's checkout page: a page for people, not part of the REST contract.
+        .merge(fanorder_orders::checkout::routes())
         .route("/metrics", axum::routing::get(crate::metrics::render));
     crate::metrics::handle();
     middleware::wrap(routes, limits).with_state(state)

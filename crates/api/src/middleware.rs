@@ -246,17 +246,19 @@ async fn limit_body(limits: &Limits, request: Request) -> Result<Request, Respon
 
 /// Gives every error response that is not already problem+json our problem shape: errors of
 /// lower layers (timeouts, limits, carrying no body) and axum's own plain-text rejections
-/// (a bad path parameter or query string), so every error a client sees looks the same.
+/// (a bad path parameter or query string), so every error a client sees looks the same. A page
+/// written for a person (HTML, such as the mock checkout's refusals) stays as it was written.
 async fn problemify(response: Response) -> Response {
     let status = response.status();
-    let is_problem = response
+    let is_shaped = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| {
-            v.as_bytes()
-                .starts_with(fanorder_platform::error::PROBLEM_JSON.as_bytes())
+            let v = v.as_bytes();
+            v.starts_with(fanorder_platform::error::PROBLEM_JSON.as_bytes())
+                || v.starts_with(b"text/html")
         });
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    if !(status.is_client_error() || status.is_server_error()) || is_shaped {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -333,6 +335,20 @@ mod tests {
                     tokio::time::sleep(Duration::from_secs(5)).await;
                     "done"
                 }),
+            )
+            .route(
+                "/refused",
+                get(|| async {
+                    (
+                        StatusCode::CONFLICT,
+                        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                        "<p>Refused</p>",
+                    )
+                }),
+            )
+            .route(
+                "/plain",
+                get(|| async { (StatusCode::BAD_REQUEST, "bad query") }),
             )
             .route(
                 "/panic",
@@ -472,6 +488,31 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body["code"], "internal");
         assert!(!body.to_string().contains("boom"));
+    }
+
+    #[tokio::test]
+    async fn an_html_page_keeps_its_shape_and_plain_text_becomes_a_problem() {
+        let get = |path: &str| http::Request::get(path).body(Body::empty()).unwrap();
+        let page = app(Duration::from_secs(5))
+            .oneshot(get("/refused"))
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            page.headers()[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
+        let bytes = page.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&bytes[..], b"<p>Refused</p>");
+        let (status, body) = problem(
+            app(Duration::from_secs(5))
+                .oneshot(get("/plain"))
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["detail"], "bad query");
     }
 
     #[tokio::test]

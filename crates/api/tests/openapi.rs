@@ -27,21 +27,26 @@ fn openapi_yaml_is_the_document_the_code_generates() {
     );
 }
 
-#[tokio::test]
-async fn every_documented_operation_is_routed() {
+/// The whole router over a fresh embedded table (kept alive by the returned handle).
+async fn router() -> (axum::Router, testing::TestTable) {
     let secrets = Secrets::new(Secret::new(vec![1; 32]));
     let table = testing::table(StoreKind::Sqlite, Clock::system(), &[1; 32], None)
         .await
-        .unwrap()
-        .unwrap();
+        .expect("open the store")
+        .expect("SQLite is always available");
     let state = AppState::new(
         table.table.clone(),
         Config::default(),
         &secrets,
         Clock::system(),
     )
-    .unwrap();
-    let app = build_router(state);
+    .expect("state");
+    (build_router(state), table)
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_routed() {
+    let (app, _table) = router().await;
     let spec = serde_json::to_value(openapi::spec()).unwrap();
     let mut count = 0;
     for (template, item) in spec["paths"].as_object().unwrap() {
@@ -79,6 +84,25 @@ async fn every_documented_operation_is_routed() {
         }
     }
     assert!(count >= 38, "only {count} operations documented");
+}
+
+/// Pages for people (the dashboard, the mock payment provider's checkout) are served but are
+/// not REST operations: the contract leaves them out, so clients and schemathesis never see them.
+#[tokio::test]
+async fn pages_for_people_are_routed_but_not_in_the_contract() {
+    let (app, _table) = router().await;
+    let spec = serde_json::to_value(openapi::spec()).unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    for path in ["/dashboard", "/pay/mock"] {
+        assert!(!paths.contains_key(path), "{path} is in openapi.yaml");
+        let request = http::Request::get(path).body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{path}: {content_type}"
+        );
+    }
 }
 
 #[test]

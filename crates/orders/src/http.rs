@@ -586,11 +586,10 @@ async fn payment_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<PaymentAnswer>, ApiError> {
-    let provider = payments
-        .get(&provider)
-        .ok_or(ApiError::NotFound("payment provider"))?;
-    let note = provider.verify(&headers, &body)?;
-    match service::apply_payment(&ctx(table, outbox, clock), provider.name(), &note).await? {
+    let ctx = ctx(table, outbox, clock);
+    let (note, outcome) =
+        service::receive_payment(&ctx, &payments, &provider, &headers, &body).await?;
+    match outcome {
         PaymentOutcome::Applied(order) => Ok(Json(PaymentAnswer {
             result: "applied".into(),
             order_id: Some(order.to_string()),

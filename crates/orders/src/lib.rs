@@ -3,6 +3,7 @@
 //! transaction; payments behind a port; late-order notices.
 #![forbid(unsafe_code)]
 
+pub mod checkout;
 pub mod http;
 pub mod late;
 pub mod model;

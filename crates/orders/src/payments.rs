@@ -46,12 +46,18 @@ pub trait Provider: Send + Sync + 'static {
         amount: i64,
         currency: &str,
     ) -> String;
+    /// The mock provider itself, whose checkout page this server serves (`/pay/mock`); real
+    /// providers host their own.
+    fn as_mock(&self) -> Option<&MockProvider> {
+        None
+    }
 }
 
-/// The providers this deployment accepts.
+/// The providers this deployment accepts, and the one customers are sent to pay with.
 #[derive(Clone, Default)]
 pub struct Payments {
     providers: HashMap<&'static str, Arc<dyn Provider>>,
+    checkout: Option<Arc<dyn Provider>>,
 }
 
 impl std::fmt::Debug for Payments {
@@ -63,9 +69,10 @@ impl std::fmt::Debug for Payments {
 }
 
 impl Payments {
-    /// The registry with these providers.
+    /// The registry with these providers; customers pay with the first.
     pub fn new(providers: Vec<Arc<dyn Provider>>) -> Self {
         Self {
+            checkout: providers.first().cloned(),
             providers: providers.into_iter().map(|p| (p.name(), p)).collect(),
         }
     }
@@ -73,6 +80,24 @@ impl Payments {
     /// The provider with this name.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Provider>> {
         self.providers.get(name)
+    }
+
+    /// The same providers, with none that customers are sent to: the mock checkout lets
+    /// whoever holds a link mark the order paid, so production serves no checkout until a real
+    /// provider is configured (notifications are still verified).
+    pub fn without_checkout(mut self) -> Self {
+        self.checkout = None;
+        self
+    }
+
+    /// The provider customers pay with: the bot's payment links are its checkout.
+    pub fn checkout(&self) -> Option<&Arc<dyn Provider>> {
+        self.checkout.as_ref()
+    }
+
+    /// The mock provider, when it is the one customers pay with (then `/pay/mock` is served).
+    pub fn mock_checkout(&self) -> Option<&MockProvider> {
+        self.checkout.as_deref().and_then(Provider::as_mock)
     }
 }
 
@@ -107,6 +132,26 @@ impl MockProvider {
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
         )
+    }
+
+    /// A notification as the mock provider delivers it to the webhook: the JSON body and the
+    /// headers that sign it (what its checkout page hands to the webhook's code).
+    pub fn deliver(&self, note: &Notification) -> (HeaderMap, Vec<u8>) {
+        let body = serde_json::json!({
+            "payment_id": note.payment_id,
+            "order_id": note.order_id.to_string(),
+            "tenant_id": note.tenant_id.to_string(),
+            "amount": note.amount,
+            "currency": note.currency,
+            "status": if note.approved { "approved" } else { "declined" },
+        })
+        .to_string()
+        .into_bytes();
+        let mut headers = HeaderMap::new();
+        if let Ok(signature) = self.sign(&body).parse() {
+            headers.insert(MOCK_SIGNATURE, signature);
+        }
+        (headers, body)
     }
 }
 
@@ -213,6 +258,10 @@ impl Provider for MockProvider {
             "{base_url}/pay/mock?tenant={tenant}&order={order}&amount={amount}&currency={currency}"
         )
     }
+
+    fn as_mock(&self) -> Option<&MockProvider> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]
@@ -250,6 +299,57 @@ mod tests {
         assert!(mock.verify(&HeaderMap::new(), &body).is_err());
         headers.insert(MOCK_SIGNATURE, "sha256=zz".parse().unwrap());
         assert!(mock.verify(&headers, &body).is_err());
+    }
+
+    #[test]
+    fn what_the_mock_delivers_reads_back_as_the_same_notification() {
+        let mock = MockProvider::new(&[1; 32]);
+        for approved in [true, false] {
+            let note = Notification {
+                payment_id: "mock_1".into(),
+                order_id: OrderId::new(),
+                tenant_id: TenantId::new(),
+                amount: 24000,
+                currency: "THB".into(),
+                approved,
+            };
+            let (headers, body) = mock.deliver(&note);
+            assert_eq!(mock.verify(&headers, &body).unwrap(), note);
+            assert!(MockProvider::new(&[2; 32]).verify(&headers, &body).is_err());
+        }
+    }
+
+    /// A provider hosted elsewhere, for the registry's choice.
+    struct Hosted;
+
+    impl Provider for Hosted {
+        fn name(&self) -> &'static str {
+            "hosted"
+        }
+        fn verify(&self, _: &HeaderMap, _: &[u8]) -> Result<Notification, ApiError> {
+            Err(ApiError::Unauthenticated("never".into()))
+        }
+        fn checkout_url(&self, base: &str, _: &TenantId, _: &OrderId, _: i64, _: &str) -> String {
+            format!("{base}/hosted")
+        }
+    }
+
+    #[test]
+    fn the_mock_checkout_is_there_only_when_customers_pay_with_the_mock() {
+        let mock: Arc<dyn Provider> = Arc::new(MockProvider::new(&[1; 32]));
+        let hosted: Arc<dyn Provider> = Arc::new(Hosted);
+        let only_mock = Payments::new(vec![mock.clone()]);
+        assert_eq!(only_mock.checkout().map(|p| p.name()), Some("mock"));
+        assert!(only_mock.mock_checkout().is_some());
+        // The mock still verifies its notifications, but customers go to the real provider.
+        let real_first = Payments::new(vec![hosted, mock.clone()]);
+        assert_eq!(real_first.checkout().map(|p| p.name()), Some("hosted"));
+        assert!(real_first.get("mock").is_some());
+        assert!(real_first.mock_checkout().is_none());
+        assert!(Payments::default().mock_checkout().is_none());
+        let production = Payments::new(vec![mock]).without_checkout();
+        assert!(production.checkout().is_none() && production.mock_checkout().is_none());
+        assert!(production.get("mock").is_some());
     }
 
     #[test]

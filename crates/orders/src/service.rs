@@ -631,3 +631,21 @@ pub async fn apply_payment(
         },
     }
 }
+
+/// A payment notification as a provider delivers it (`POST /v1/payments/{provider}/webhook`,
+/// or the mock's checkout page): the provider checks its signature and reads it, then it is
+/// applied exactly once. Returns the notification read and what it did.
+pub async fn receive_payment(
+    ctx: &Ctx,
+    payments: &crate::payments::Payments,
+    provider: &str,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<(crate::payments::Notification, PaymentOutcome), ApiError> {
+    let provider = payments
+        .get(provider)
+        .ok_or(ApiError::NotFound("payment provider"))?;
+    let note = provider.verify(headers, body)?;
+    let outcome = apply_payment(ctx, provider.name(), &note).await?;
+    Ok((note, outcome))
+}

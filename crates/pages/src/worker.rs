@@ -12,7 +12,7 @@ use fanorder_messenger::send::MessagingType;
 use fanorder_messenger::webhook::{AttachmentKind, Event, EventKind};
 use fanorder_messenger::{OutgoingMessage, PAGE_INBOX_APP_ID};
 use fanorder_orders::Payments;
-use fanorder_orders::model::{Channel, Fulfillment, PaymentMethod};
+use fanorder_orders::model::{Channel, Fulfillment, PaymentMethod, Status};
 use fanorder_orders::pricing::Wanted;
 use fanorder_orders::service::{self, NewOrder, Placer};
 use fanorder_platform::{ApiError, Clock, TenantId};
@@ -23,7 +23,9 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
 use crate::bot::{self, Effect, Input, Shop};
-use crate::model::{Conversation, Delivery, Direction, Handler, Message, MessageId, Page, PayWith};
+use crate::model::{
+    CartLine, Conversation, Delivery, Direction, Handler, Message, MessageId, Page, PayWith,
+};
 use crate::send::Messenger;
 use crate::store::{self, INBOX_SHARDS, Inbound};
 
@@ -405,7 +407,7 @@ async fn respond(
 ) -> Result<Vec<Effect>, ApiError> {
     let cached = ctx.shop(tenant_id).await?;
     let shop = &cached.1;
-    if input == Input::Payload("MY_ORDER".to_owned()) {
+    if bot::asks_for_orders(conv, &input, &page.settings) {
         return my_orders(ctx, tenant_id, page, conv).await;
     }
     let mut effects = bot::handle(conv, input, shop, &page.settings);
@@ -414,26 +416,28 @@ async fn respond(
         let placed = place(ctx, tenant_id, page, conv, dedupe).await;
         effects.extend(match placed {
             Ok(order) => {
-                let link = (order.payment.method == PaymentMethod::Online).then(|| {
-                    ctx.payments
-                        .get("mock")
-                        .map(|p| {
-                            p.checkout_url(
-                                &ctx.base_url,
-                                tenant_id,
-                                &order.id,
-                                order.total,
-                                order.currency.code(),
-                            )
-                        })
-                        .unwrap_or_default()
-                });
+                let link = pay_link(ctx, tenant_id, &order);
                 bot::placed(conv, &order, shop, &page.settings, link)
             }
             Err(err) => bot::failed(conv, &reason(&err), &page.settings),
         });
     }
     Ok(effects)
+}
+
+/// Where the customer pays an online order: the checkout of the provider customers pay with.
+fn pay_link(ctx: &BotCtx, tenant: &TenantId, order: &fanorder_orders::Order) -> Option<String> {
+    if order.payment.method != PaymentMethod::Online {
+        return None;
+    }
+    let provider = ctx.payments.checkout()?;
+    Some(provider.checkout_url(
+        &ctx.base_url,
+        tenant,
+        &order.id,
+        order.total,
+        order.currency.code(),
+    ))
 }
 
 fn reason(err: &ApiError) -> String {
@@ -503,7 +507,7 @@ async fn place(
             None
         },
         phone: conv.phone.clone(),
-        note: None,
+        note: kitchen_note(&conv.cart),
         payment_method: match conv.pay_with {
             Some(PayWith::Cash) => PaymentMethod::Cash,
             _ => PaymentMethod::Online,
@@ -550,16 +554,21 @@ async fn my_orders(
     let mut lines = Vec::new();
     for id in conv.orders.iter().rev().take(3) {
         let Ok(id) = id.parse() else { continue };
-        if let Some(order) = fanorder_orders::store::order(&ctx.table, tenant, &id).await?
-            && let Some(text) = bot::status_text(
-                &conv.language,
-                &page.settings,
-                order.status.as_str(),
-                order.number,
-                order.fulfillment == Fulfillment::Pickup,
-                None,
-            )
-        {
+        let Some(order) = fanorder_orders::store::order(&ctx.table, tenant, &id).await? else {
+            continue;
+        };
+        if order.status == Status::PendingPayment {
+            // Waiting for an online payment: the link again, so the customer can pay now.
+            let link = pay_link(ctx, tenant, &order);
+            lines.push(waiting_for_payment(&texts, order.number, link.as_deref()));
+        } else if let Some(text) = bot::status_text(
+            &conv.language,
+            &page.settings,
+            order.status.as_str(),
+            order.number,
+            order.fulfillment == Fulfillment::Pickup,
+            None,
+        ) {
             lines.push(text);
         }
     }
@@ -569,4 +578,87 @@ async fn my_orders(
         lines.join("\n")
     };
     Ok(vec![Effect::Say(OutgoingMessage::text(&text))])
+}
+
+/// What the customer asked for that no option says, line by line, as the order's note for the
+/// kitchen ("1 × Coke: sin hielo"); at most 500 characters, as the API allows.
+fn kitchen_note(cart: &[CartLine]) -> Option<String> {
+    let notes: Vec<String> = cart
+        .iter()
+        .filter_map(|l| {
+            Some(format!(
+                "{} × {}: {}",
+                l.quantity,
+                l.name,
+                l.note.as_deref()?
+            ))
+        })
+        .collect();
+    let note = notes.join("; ");
+    (!note.is_empty()).then(|| note.chars().take(500).collect())
+}
+
+/// "Order #n is waiting for payment", with the link to pay when there is one.
+fn waiting_for_payment(texts: &bot::texts::Texts<'_>, number: u32, link: Option<&str>) -> String {
+    let number = number.to_string();
+    let waiting = texts.get("status_pending_payment", &[("number", &number)]);
+    match link {
+        Some(link) => format!("{waiting} {}", texts.get("pay_here", &[("link", link)])),
+        None => waiting,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn line_notes_become_the_kitchen_note() {
+        let line = |name: &str, quantity, note: Option<&str>| CartLine {
+            id: "1".into(),
+            combo: false,
+            name: name.into(),
+            quantity,
+            options: vec![],
+            option_names: vec![],
+            choices: vec![],
+            note: note.map(Into::into),
+        };
+        assert_eq!(kitchen_note(&[line("Coke", 1, None)]), None);
+        assert_eq!(
+            kitchen_note(&[
+                line("Coke", 2, Some("sin hielo")),
+                line("Pad thai", 1, None),
+                line("Tea", 1, Some("less sugar")),
+            ])
+            .as_deref(),
+            Some("2 × Coke: sin hielo; 1 × Tea: less sugar")
+        );
+        let long = "x".repeat(400);
+        let two = [line("A", 1, Some(&long)), line("B", 1, Some(&long))];
+        assert_eq!(kitchen_note(&two).unwrap().chars().count(), 500);
+    }
+
+    #[test]
+    fn an_order_waiting_for_payment_is_told_with_its_link_in_the_customers_language() {
+        let none = BTreeMap::new();
+        let text = |language| {
+            let texts = bot::texts::Texts::new(language, &none);
+            waiting_for_payment(&texts, 7, Some("https://x/pay"))
+        };
+        assert_eq!(
+            text("en"),
+            "Order #7 is waiting for payment. Pay here to send it to the kitchen: https://x/pay"
+        );
+        assert!(text("es").starts_with("El pedido #7 está esperando el pago."));
+        assert!(text("es").ends_with(": https://x/pay"));
+        assert!(text("th").contains("#7") && text("th").ends_with(": https://x/pay"));
+        let texts = bot::texts::Texts::new("en", &none);
+        assert_eq!(
+            waiting_for_payment(&texts, 7, None),
+            "Order #7 is waiting for payment."
+        );
+    }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 pub const LANGUAGES: [&str; 3] = ["en", "es", "th"];
 
 /// Every text key, for validating overrides.
-pub const KEYS: [&str; 53] = [
+pub const KEYS: [&str; 55] = [
     "greeting",
     "menu_button",
     "my_order_button",
@@ -61,6 +61,8 @@ pub const KEYS: [&str; 53] = [
     "cart_cleared",
     "cancel_placed",
     "on_menu",
+    "status_pending_payment",
+    "pay_here",
 ];
 
 fn english() -> &'static [(&'static str, &'static str)] {
@@ -178,6 +180,11 @@ fn english() -> &'static [(&'static str, &'static str)] {
             "Your cart is empty. To change or cancel an order you already placed, talk to a person from {restaurant}.",
         ),
         ("on_menu", "Yes, we have {items}."),
+        (
+            "status_pending_payment",
+            "Order #{number} is waiting for payment.",
+        ),
+        ("pay_here", "Pay here to send it to the kitchen: {link}"),
     ]
 }
 
@@ -305,6 +312,11 @@ fn spanish() -> &'static [(&'static str, &'static str)] {
             "Tu carrito está vacío. Para cambiar o cancelar un pedido ya hecho, habla con una persona de {restaurant}.",
         ),
         ("on_menu", "Sí, tenemos {items}."),
+        (
+            "status_pending_payment",
+            "El pedido #{number} está esperando el pago.",
+        ),
+        ("pay_here", "Paga aquí para enviarlo a la cocina: {link}"),
     ]
 }
 
@@ -387,6 +399,8 @@ fn thai() -> &'static [(&'static str, &'static str)] {
             "ตะกร้าว่างค่ะ ถ้าต้องการแก้ไขหรือยกเลิกออเดอร์ที่สั่งแล้ว กรุณาคุยกับพนักงานของ {restaurant} ค่ะ",
         ),
         ("on_menu", "มี {items} ค่ะ"),
+        ("status_pending_payment", "ออเดอร์ #{number} รอชำระเงินค่ะ"),
+        ("pay_here", "ชำระเงินที่นี่เพื่อส่งเข้าครัว: {link}"),
     ]
 }
 
