@@ -28,6 +28,7 @@ crate::on_both_stores!(messenger:
     an_order_in_english_reaches_the_kitchen_and_the_customer_hears_each_move,
     an_order_in_spanish_by_free_text,
     an_order_in_thai_by_free_text,
+    a_whole_order_typed_in_words_with_a_question_a_removal_and_a_note,
     text_the_bot_does_not_understand_gets_help_never_an_order,
     talking_to_a_person_silences_the_bot_until_it_is_released,
     a_page_with_a_token_sends_through_the_graph_api,
@@ -775,6 +776,37 @@ async fn an_order_in_thai_by_free_text(app: TestApp) {
     let queue = kitchen_queue(&app, &r.admin.access).await;
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0]["total"], 2 * 14000 + 3000);
+}
+
+/// Nothing tapped: every step typed as a customer would, in Spanish, with a question on the way,
+/// a change of mind, and a wish no option says, which reaches the kitchen as the order's note.
+async fn a_whole_order_typed_in_words_with_a_question_a_removal_and_a_note(app: TestApp) {
+    let (r, page) = restaurant_with_page(&app).await;
+    let psid = "7005";
+    let mut say = async |words: &str| said(&app.customer(&r, &page, psid, text(words)).await);
+    let added = say("hola, 2 coca sin hielo").await;
+    assert!(added.contains("Agregué 2 × Coke (sin hielo)"), "{added}");
+    let answer = say("¿tienen arroz frito?").await;
+    assert!(answer.contains("Sí, tenemos Khao pad"), "{answer}");
+    let removed = say("quita 1 coca").await;
+    assert!(removed.contains("Quité 1 × Coke (sin hielo)"), "{removed}");
+    let asked = say("eso es todo").await;
+    assert!(asked.contains("FUL:pickup"), "{asked}");
+    say("recojo").await;
+    say("mi número es 987 654 321").await;
+    let summary = say("efectivo").await;
+    assert!(summary.contains("CONFIRM"), "{summary}");
+    let placed = say("confirmar").await;
+    assert!(placed.contains("Gracias"), "{placed}");
+    let queue = kitchen_queue(&app, &r.admin.access).await;
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0]["total"], 3000);
+    assert_eq!(queue[0]["note"], "1 × Coke: sin hielo");
+    let status = say("¿dónde está mi pedido?").await;
+    assert!(
+        status.contains(&format!("#{}", queue[0]["number"])),
+        "{status}"
+    );
 }
 
 async fn text_the_bot_does_not_understand_gets_help_never_an_order(app: TestApp) {
