@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRef, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use fanorder_events::Outbox;
@@ -339,30 +339,9 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
          money moves</p><h1>{title}</h1>{body}</main></body></html>",
         title = esc(title),
     );
-    (
-        status,
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(POLICY),
-            ),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-            (
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            ),
-        ],
-        html,
-    )
-        .into_response()
+    let headers =
+        fanorder_platform::web::page_headers("text/html; charset=utf-8", "no-store", POLICY);
+    (status, headers, html).into_response()
 }
 
 #[cfg(test)]
@@ -441,7 +420,10 @@ mod tests {
     #[tokio::test]
     async fn the_page_escapes_what_it_shows_and_runs_nothing() {
         let response = page(StatusCode::OK, "<script>x</script>", "");
-        assert_eq!(response.headers()[header::CONTENT_SECURITY_POLICY], POLICY);
+        assert_eq!(
+            response.headers()[axum::http::header::CONTENT_SECURITY_POLICY],
+            POLICY
+        );
         assert!(!POLICY.contains("script-src"), "no script runs");
         let html = text(response).await;
         assert!(html.contains("&lt;script&gt;x"), "{html}");

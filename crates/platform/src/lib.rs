@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod telemetry;
 pub mod tenancy;
 pub mod text;
+pub mod web;
 
 pub use auth::{Auth, Caller, Require, Role};
 pub use clock::Clock;
