@@ -783,7 +783,7 @@ async fn an_order_in_thai_by_free_text(app: TestApp) {
 async fn a_whole_order_typed_in_words_with_a_question_a_removal_and_a_note(app: TestApp) {
     let (r, page) = restaurant_with_page(&app).await;
     let psid = "7005";
-    let mut say = async |words: &str| said(&app.customer(&r, &page, psid, text(words)).await);
+    let say = async |words: &str| said(&app.customer(&r, &page, psid, text(words)).await);
     let added = say("hola, 2 coca sin hielo").await;
     assert!(added.contains("Agregué 2 × Coke (sin hielo)"), "{added}");
     let answer = say("¿tienen arroz frito?").await;
