@@ -210,12 +210,16 @@ fn main_replies(t: &Texts<'_>, cart: bool) -> Vec<QuickReply> {
 
 /// True when the customer asks about their orders (the "My order" button, or "where is my
 /// order?" typed), which the worker answers from the orders themselves.
+/// While a person has the conversation the bot answers nothing, this included.
 pub fn asks_for_orders(conv: &Conversation, input: &Input, settings: &BotSettings) -> bool {
+    if conv.handler != Handler::Bot {
+        return false;
+    }
     match input {
         Input::Payload(p) => p == "MY_ORDER",
         Input::Text(text) => {
             let t = Texts::new(&conv.language, &settings.texts);
-            conv.handler == Handler::Bot && intent::button(text, &t, &[]) == Some("MY_ORDER")
+            intent::button(text, &t, &[]) == Some("MY_ORDER")
         }
         _ => false,
     }

@@ -709,6 +709,8 @@ fn asking_about_orders_in_words_goes_to_the_worker() {
     assert!(asks_for_orders(&chat.conv, &payload, &chat.settings));
     let order = Input::Text("2 coke".to_owned());
     assert!(!asks_for_orders(&chat.conv, &order, &chat.settings));
+    chat.conv.handler = Handler::Human;
+    assert!(!asks_for_orders(&chat.conv, &payload, &chat.settings));
 }
 
 #[test]
