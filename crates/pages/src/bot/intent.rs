@@ -15,6 +15,49 @@ pub enum Intent {
     Clear,
     /// Take what the rest of the text names out of the cart.
     Remove(String),
+    /// The cart should hold this many of what the text names ("make it 1 coke").
+    SetQuantity(String),
+}
+
+/// "make it 1 coke", "just 2 coke", "reduce coke to 2", "solo una coca", "cambia la coca a
+/// 1", "เปลี่ยนโค้กเป็น 1", "โค้กเหลือ 1": the item and its new count, as one phrase.
+fn set_quantity(said: &str) -> Option<Intent> {
+    let leads = [
+        "make it",
+        "make that",
+        "only",
+        "just",
+        "mejor solo",
+        "solo",
+        "sólo",
+    ];
+    for lead in leads {
+        if let Some(rest) = said.strip_prefix(lead).and_then(|r| r.strip_prefix(' ')) {
+            let rest = rest.split(" instead").next().unwrap_or(rest).trim();
+            if !rest.is_empty() {
+                return Some(Intent::SetQuantity(rest.to_owned()));
+            }
+        }
+    }
+    // "change/reduce/cambia X to/a N", "เปลี่ยน X เป็น N", "X เหลือ N".
+    for (verb, to) in [
+        ("change ", " to "),
+        ("reduce ", " to "),
+        ("cambia ", " a "),
+        ("cambiar ", " a "),
+        ("เปลี่ยน", "เป็น"),
+        ("", "เหลือ"),
+    ] {
+        if let Some(rest) = said.strip_prefix(verb)
+            && let Some(at) = rest.rfind(to)
+        {
+            let (what, count) = (rest[..at].trim(), rest[at + to.len()..].trim());
+            if !what.is_empty() && !count.is_empty() {
+                return Some(Intent::SetQuantity(format!("{count} {what}")));
+            }
+        }
+    }
+    None
 }
 
 /// Lower case, punctuation gone, single spaces, and trailing politeness dropped ("please",
@@ -125,6 +168,21 @@ const BUTTONS: [(&str, &[&str]); 9] = [
             "ขอเมนู",
             "มีอะไรบ้าง",
             "มีเมนูอะไรบ้าง",
+            "i want to order",
+            "i wanna order",
+            "id like to order",
+            "i would like to order",
+            "can i order",
+            "can i place an order",
+            "order",
+            "order food",
+            "quiero pedir",
+            "quiero ordenar",
+            "quisiera pedir",
+            "quiero hacer un pedido",
+            "ขอสั่ง",
+            "สั่งอาหาร",
+            "ขอสั่งอาหาร",
         ],
     ),
     (
@@ -255,6 +313,12 @@ const BUTTONS: [(&str, &[&str]); 9] = [
     (
         "FUL:pickup",
         &[
+            "มารับเอง",
+            "ไปรับเอง",
+            "para recoger",
+            "paso a recogerlo",
+            "lo recojo",
+            "voy a recoger",
             "pickup",
             "pick up",
             "pick it up",
@@ -289,6 +353,11 @@ const BUTTONS: [(&str, &[&str]); 9] = [
             "เงินสด",
             "จ่ายเงินสด",
             "เก็บเงินปลายทาง",
+            "จ่ายปลายทาง",
+            "จ่ายเงินปลายทาง",
+            "pay on delivery",
+            "pay at pickup",
+            "pagar al recibir",
         ],
     ),
     (
@@ -309,6 +378,9 @@ const BUTTONS: [(&str, &[&str]); 9] = [
             "โอน",
             "โอนเงิน",
             "บัตร",
+            "โอนจ่าย",
+            "โอนจ่ายออนไลน์",
+            "จ่ายผ่านแอป",
         ],
     ),
 ];
@@ -356,8 +428,20 @@ const CLEAR: [&str; 24] = [
 ];
 
 /// Words that start a removal, followed by what to remove.
-const REMOVE: [&str; 26] = [
+const REMOVE: [&str; 38] = [
     "remove",
+    "scratch",
+    "scratch the",
+    "forget",
+    "forget the",
+    "drop",
+    "skip",
+    "minus",
+    "take away",
+    "sácame",
+    "sacame",
+    "saca",
+    "ya no",
     "delete",
     "take off",
     "take out",
@@ -385,6 +469,27 @@ const REMOVE: [&str; 26] = [
     "ยกเลิก",
 ];
 
+/// Words that ask for a person wherever they stand in a message ("i need a human", "pásame con
+/// un humano", "ขอสายแอดมินค่ะ").
+const PERSON: [&str; 16] = [
+    "human",
+    "a person",
+    "real person",
+    "staff",
+    "an agent",
+    "someone real",
+    "humano",
+    "una persona",
+    "alguien real",
+    "un agente",
+    "persona real",
+    "พนักงาน",
+    "แอดมิน",
+    "คนจริง",
+    "เจ้าหน้าที่",
+    "ขอสายคน",
+];
+
 /// The buttons a whole message may stand for at each step, looked up in order: the buttons of
 /// the question on screen first ("pagar" at the payment question is "pay online", elsewhere it
 /// is the checkout button in Spanish).
@@ -405,6 +510,14 @@ pub fn button(text: &str, t: &Texts<'_>, offered: &[&'static str]) -> Option<&'s
             .filter(|(p, _)| *p == payload)
             .any(|(_, phrases)| phrases.contains(&said.as_str()))
     };
+    let padded = format!(" {said} ");
+    let person = PERSON.iter().any(|w| {
+        if w.is_ascii() {
+            padded.contains(&format!(" {w} "))
+        } else {
+            said.contains(w)
+        }
+    });
     let all = TITLES.iter().map(|(p, _)| *p);
     offered
         .iter()
@@ -416,6 +529,7 @@ pub fn button(text: &str, t: &Texts<'_>, offered: &[&'static str]) -> Option<&'s
             all.filter(|p| !p.contains(':') && !matches!(*p, "CONFIRM" | "CHANGE"))
                 .find(|p| title_is(p) || phrase_is(p))
         })
+        .or(person.then_some("HUMAN"))
 }
 
 /// Emptying the cart or taking something out of it.
@@ -438,12 +552,32 @@ pub fn cart_change(text: &str) -> Option<Intent> {
             return Some(Intent::Remove(rest.to_owned()));
         }
     }
-    // "เอาโค้กออก": take the coke out.
+    // "เอาโค้กออก (1 ขวด)": take the coke out; "take one coke off"; "ชาเย็นไม่เอาแล้ว".
     if let Some(rest) = said.strip_prefix("เอา")
-        && let Some(what) = rest.strip_suffix("ออก")
-        && !what.trim().is_empty()
+        && let Some(at) = rest.find("ออก")
+        && !rest[..at].trim().is_empty()
+    {
+        let (what, count) = (rest[..at].trim(), rest[at + "ออก".len()..].trim());
+        return Some(Intent::Remove(format!("{what} {count}").trim().to_owned()));
+    }
+    if let Some(rest) = said.strip_prefix("take ")
+        && let Some(what) = rest
+            .strip_suffix(" off")
+            .or_else(|| rest.strip_suffix(" out"))
     {
         return Some(Intent::Remove(what.trim().to_owned()));
+    }
+    for tail in ["ไม่เอาแล้ว", " anymore", " no more", " ya no"] {
+        if let Some(what) = said.strip_suffix(tail) {
+            let what = what.trim().trim_end_matches(" dont want").trim();
+            if !what.is_empty() {
+                return Some(Intent::Remove(what.to_owned()));
+            }
+        }
+    }
+    // "make it 1 coke", "only 2 coke", "change coke to 1", "เปลี่ยนโค้กเป็น 1".
+    if let Some(set) = set_quantity(&said) {
+        return Some(set);
     }
     // "no coke", "sin coca" as a whole message.
     for word in ["no ", "sin "] {
@@ -493,7 +627,9 @@ pub fn is_question(text: &str) -> bool {
         "สั่ง",
         "เอา",
     ];
-    if orders.iter().any(|o| said.starts_with(o)) {
+    let asks_whether = ["decir si", "saber si", "tell me if", "know if"];
+    if orders.iter().any(|o| said.starts_with(o)) && !asks_whether.iter().any(|w| said.contains(w))
+    {
         return false;
     }
     if lowered.ends_with('?') || lowered.starts_with('¿') {
@@ -501,8 +637,9 @@ pub fn is_question(text: &str) -> bool {
     }
     let asking = [
         "is", "are", "do", "does", "did", "what", "whats", "which", "how", "where", "wheres",
-        "when", "why", "who", "tienen", "tiene", "hay", "qué", "cuál", "cual", "cuánto", "cuanto",
-        "cuánta", "cuánta", "dónde", "cuándo", "cómo", "está",
+        "when", "why", "who", "got", "any", "u", "you", "price", "precio", "tienen", "tiene",
+        "hay", "qué", "cuál", "cual", "cuánto", "cuanto", "cuánta", "cuánta", "dónde", "cuándo",
+        "cómo", "está",
     ];
     if asking.contains(&first) {
         return true;
@@ -519,8 +656,154 @@ pub fn is_question(text: &str) -> bool {
         "อะไร",
         "ยังไง",
         "ที่ไหน",
+        "ป่าว",
+        "เปล่า",
     ];
-    thai_question.iter().any(|q| said.ends_with(q))
+    thai_question.iter().any(|q| said.ends_with(q)) || said.starts_with("ราคา")
+}
+
+/// True when the text says something about the food rather than asking for it: a remark, a
+/// complaint, a memory ("the tom yum yesterday was amazing", "la coca está muy cara",
+/// "เมื่อวานกินต้มยำไปแล้ว"), and it neither gives a count nor asks in an ordering way.
+pub fn is_remark(text: &str) -> bool {
+    let said = plain(text);
+    let padded = format!(" {said} ");
+    let ordering = [
+        "i want",
+        "i would",
+        "id like",
+        "id love",
+        "would love",
+        "ill have",
+        "ill take",
+        "give me",
+        "get me",
+        "can i",
+        "could i",
+        "quiero",
+        "quisiera",
+        "me das",
+        "me da ",
+        "ขอ",
+        "เอา",
+        "สั่ง",
+    ];
+    if ordering.iter().any(|o| said.starts_with(o)) || crate::reader::has_count(text) {
+        return false;
+    }
+    let latin = [
+        "hate",
+        "love",
+        "loved",
+        "liked",
+        "amazing",
+        "awesome",
+        "delicious",
+        "tasty",
+        "yummy",
+        "yesterday",
+        "spilled",
+        "expensive",
+        "cheap",
+        "too",
+        "was",
+        "were",
+        "tasted",
+        "think",
+        "bad",
+        "terrible",
+        "great",
+        "lol",
+        "ayer",
+        "estaba",
+        "estuvo",
+        "caro",
+        "cara",
+        "rico",
+        "rica",
+        "buenísimo",
+        "buenísima",
+        "delicioso",
+        "deliciosa",
+        "malo",
+        "mala",
+        "horrible",
+    ];
+    let thai = ["อร่อย", "เมื่อวาน", "แพง", "กินไปแล้ว", "ชอบ", "เกลียด"];
+    latin.iter().any(|w| padded.contains(&format!(" {w} ")))
+        || thai.iter().any(|w| said.contains(w))
+}
+
+/// The text without the words that ask a price ("how much is a coke" -> "a coke").
+pub fn without_price_words(text: &str) -> String {
+    let mut said = format!(" {} ", plain(text));
+    for phrase in [
+        " how much is ",
+        " how much are ",
+        " how much for ",
+        " how much ",
+        " price of ",
+        " price for ",
+        " price ",
+        " cuánto cuesta ",
+        " cuanto cuesta ",
+        " cuánto cuestan ",
+        " cuánto vale ",
+        " precio de ",
+        " precio del ",
+        " precio ",
+        "ราคาเท่าไหร่",
+        "ราคาเท่าไร",
+        "เท่าไหร่",
+        "ราคา",
+    ] {
+        said = said.replace(phrase, " ");
+    }
+    said.trim().to_owned()
+}
+
+/// True when the question is about what is in a dish or who may eat it: allergies, gluten,
+/// nuts, spice, diets. The kitchen answers those, not the bot.
+pub fn asks_about_ingredients(text: &str) -> bool {
+    let said = plain(text);
+    [
+        "gluten",
+        "peanut",
+        "nut",
+        "allerg",
+        "vegan",
+        "vegetarian",
+        "halal",
+        "kosher",
+        "spicy",
+        "dairy",
+        "lactose",
+        "milk",
+        "egg",
+        "shellfish",
+        "ingredient",
+        "contain",
+        "alergia",
+        "alérgico",
+        "maní",
+        "cacahuate",
+        "nuez",
+        "picante",
+        "vegano",
+        "vegetariano",
+        "lácteo",
+        "ingrediente",
+        "แพ้",
+        "ถั่ว",
+        "เผ็ด",
+        "มังสวิรัติ",
+        "เจ",
+        "ฮาลาล",
+        "ส่วนผสม",
+        "กลูเตน",
+    ]
+    .iter()
+    .any(|w| said.contains(w))
 }
 
 #[cfg(test)]

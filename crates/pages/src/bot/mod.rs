@@ -969,14 +969,85 @@ fn typed(
         }
         return Some(on_payload(conv, payload, shop, settings, t));
     }
-    // An address may start with "No." and a phone step is no place to edit the cart; clearing
-    // it is always possible.
-    let editing = !matches!(conv.step, Step::Address | Step::Phone);
-    match intent::cart_change(text)? {
-        Intent::Clear => Some(on_payload(conv, "CLEAR", shop, settings, t)),
-        Intent::Remove(what) if editing => Some(remove(conv, &what, shop, t)),
-        Intent::Remove(_) | Intent::Button(_) => None,
+    // An address may start with "No." or "Sin": only a removal verb edits the cart there.
+    let said = intent::plain(text);
+    let short_no = said.starts_with("no ") || said.starts_with("sin ");
+    let mut effects = match intent::cart_change(text)? {
+        Intent::Clear => return Some(on_payload(conv, "CLEAR", shop, settings, t)),
+        Intent::Remove(_) if short_no && matches!(conv.step, Step::Address) => return None,
+        Intent::Remove(what) => remove(conv, &what, shop, t),
+        Intent::SetQuantity(what) => set_count(conv, &what, shop, t)?,
+        Intent::Button(_) => return None,
+    };
+    // In the middle of checkout the open question comes again after the cart changed.
+    if in_checkout && !conv.cart.is_empty() {
+        effects.retain(|e| !matches!(e, Effect::Say(m) if m.to_json()["quick_replies"].is_array()));
+        effects.extend(next_detail(conv, shop, settings, t));
+    } else if conv.cart.is_empty() {
+        conv.step = Step::Idle;
     }
+    Some(effects)
+}
+
+/// "make it 1 coke", "only 2 coke": the cart holds that many of it (more added to its last
+/// line, fewer taken from its last lines). `None` when the cart has none of it: then the text
+/// is an order like any other.
+fn set_count(
+    conv: &mut Conversation,
+    what: &str,
+    shop: &Shop,
+    t: &Texts<'_>,
+) -> Option<Vec<Effect>> {
+    let reading = reader::read(what, &shop.catalog);
+    let mut now = Vec::new();
+    for read in &reading.lines {
+        let (id, combo) = entry_key(shop, read.entry)?;
+        let same = |l: &CartLine| l.id == id && l.combo == combo;
+        let held: u32 = conv
+            .cart
+            .iter()
+            .filter(|l| same(l))
+            .map(|l| l.quantity)
+            .sum();
+        if held == 0 {
+            return None;
+        }
+        let want = read.quantity;
+        if want >= held {
+            if let Some(last) = conv.cart.iter_mut().rev().find(|l| same(l)) {
+                last.quantity = (last.quantity + want - held).min(99);
+            }
+        } else {
+            let mut extra = held - want;
+            for i in (0..conv.cart.len()).rev() {
+                if extra == 0 || !same(&conv.cart[i]) {
+                    continue;
+                }
+                let take = extra.min(conv.cart[i].quantity);
+                extra -= take;
+                conv.cart[i].quantity -= take;
+                if conv.cart[i].quantity == 0 {
+                    conv.cart.remove(i);
+                }
+            }
+        }
+        let name = shop.catalog.entry(read.entry).map(|e| e.name.clone())?;
+        now.push(format!("{want} × {name}"));
+    }
+    if now.is_empty() {
+        return None;
+    }
+    let mut effects = vec![say(t.get("now_in_cart", &[("items", &now.join(", "))]))];
+    effects.extend(cart(conv, shop, t));
+    Some(effects)
+}
+
+/// The cart key (id, combo) of a catalog entry.
+fn entry_key(shop: &Shop, entry: usize) -> Option<(String, bool)> {
+    Some(match shop.catalog.entry(entry)?.kind {
+        EntryKind::Item(id) => (id.to_string(), false),
+        EntryKind::Combo(id) => (id.to_string(), true),
+    })
 }
 
 fn on_text(
@@ -992,8 +1063,13 @@ fn on_text(
     if !answering && let Some(effects) = typed(conv, text, shop, settings, t) {
         return effects;
     }
+    if matches!(conv.step, Step::Address)
+        && let Some(effects) = not_an_address(conv, text, shop, settings, t)
+    {
+        return effects;
+    }
     match conv.step.clone() {
-        Step::Address if text.chars().count() >= 4 => {
+        Step::Address if text.chars().count() >= 4 && !adds_to_order(text) => {
             conv.address = Some(Address {
                 label: None,
                 line1: fanorder_platform::text::text(text, 200)
@@ -1023,6 +1099,7 @@ fn on_text(
             conv.step = Step::Idle;
             return vec![Effect::PlaceOrder];
         }
+        Step::Confirm if is_no(text) => return on_payload(conv, "CHANGE", shop, settings, t),
         Step::Modifiers {
             line,
             group,
@@ -1036,11 +1113,24 @@ fn on_text(
                 let id = option.id.to_string();
                 return choose_option(conv, Some(&id), shop, t);
             }
-            if let Some(Question::Choice { items, .. }) = asked.get(group)
-                && let Some(item) = items.iter().find(|i| matches_name(text, &i.name))
-            {
-                let id = item.id.to_string();
-                return choose_option(conv, Some(&id), shop, t);
+            if let Some(Question::Choice { items, .. }) = asked.get(group) {
+                // By name, or as the reader reads it ("thai tea" for Thai iced tea).
+                let read = reader::read(text, &shop.catalog);
+                let doubtful = read.unsure.iter().flat_map(|u| match u {
+                    Unsure::Ambiguous { candidates, .. } => candidates.clone(),
+                    _ => Vec::new(),
+                });
+                let named = read
+                    .lines
+                    .iter()
+                    .map(|l| l.entry)
+                    .chain(doubtful)
+                    .filter_map(|entry| entry_key(shop, entry))
+                    .find_map(|(id, _)| items.iter().find(|i| i.id.to_string() == id));
+                if let Some(item) = items.iter().find(|i| matches_name(text, &i.name)).or(named) {
+                    let id = item.id.to_string();
+                    return choose_option(conv, Some(&id), shop, t);
+                }
             }
             if is_no(text) {
                 return choose_option(conv, None, shop, t);
@@ -1058,6 +1148,9 @@ fn on_text(
                 .position(|(_, _, name)| matches_name(text, name))
             {
                 return on_payload(conv, &format!("WHICH:{i}"), shop, settings, t);
+            }
+            if candidates.len() == 1 && is_yes(text) {
+                return on_payload(conv, "WHICH:0", shop, settings, t);
             }
         }
         _ => {}
@@ -1077,7 +1170,12 @@ fn on_text(
         text = rest;
     }
     if intent::is_question(text) {
-        return answer(conv, text, shop, t);
+        let mut effects = answer(conv, text, shop, t);
+        effects.extend(ask_again(conv, shop, settings, t));
+        return effects;
+    }
+    if intent::is_remark(text) {
+        return not_understood(conv, shop, settings, t);
     }
     let reading = reader::read(text, &shop.catalog);
     let mut effects = Vec::new();
@@ -1137,13 +1235,25 @@ fn on_text(
     if lines.is_empty() {
         match which {
             Some(which) => effects.push(ask_which(conv, which, t)),
-            None if effects.is_empty() => effects.push(help(conv, shop, t)),
+            None if effects.is_empty() => return not_understood(conv, shop, settings, t),
+            None if !matches!(conv.step, Step::Idle) => {
+                effects.extend(ask_again(conv, shop, settings, t));
+            }
             // Nothing on the menu: what to try instead, and the buttons, with the last word.
             None => {
                 let hint = t.get("try_example", &[("example", &shop.example(t.language()))]);
                 effects.push(say_with(hint, main_replies(t, !conv.cart.is_empty())));
             }
         }
+        return effects;
+    }
+    // A line still being built keeps its place: the new ones wait behind it.
+    if let Step::Modifiers { queue, then, .. } = &mut conv.step {
+        queue.extend(lines);
+        if then.is_none() {
+            *then = which;
+        }
+        effects.extend(advance(conv, shop, t, Vec::new()));
         return effects;
     }
     let first = lines.remove(0);
@@ -1156,6 +1266,89 @@ fn on_text(
     };
     effects.extend(advance(conv, shop, t, Vec::new()));
     effects
+}
+
+/// "Sorry, I didn't get that": with the open question asked again when there is one (its
+/// buttons stay), else help with the main buttons.
+fn not_understood(
+    conv: &mut Conversation,
+    shop: &Shop,
+    settings: &BotSettings,
+    t: &Texts<'_>,
+) -> Vec<Effect> {
+    if matches!(conv.step, Step::Idle) {
+        return vec![help(conv, shop, t)];
+    }
+    let mut effects = vec![say(t.get("not_understood_short", &[]))];
+    effects.extend(ask_again(conv, shop, settings, t));
+    effects
+}
+
+/// The open question again (an option, which one, a checkout detail); nothing when idle.
+fn ask_again(
+    conv: &mut Conversation,
+    shop: &Shop,
+    settings: &BotSettings,
+    t: &Texts<'_>,
+) -> Vec<Effect> {
+    match conv.step.clone() {
+        Step::Idle => Vec::new(),
+        Step::Modifiers { .. } => advance(conv, shop, t, Vec::new()),
+        Step::Which(which) => vec![ask_which(conv, which, t)],
+        _ => next_detail(conv, shop, settings, t),
+    }
+}
+
+/// At the address question, what is not an address: a question, a change of mind ("actually
+/// i'll pick it up", "nevermind, cancel").
+fn not_an_address(
+    conv: &mut Conversation,
+    text: &str,
+    shop: &Shop,
+    settings: &BotSettings,
+    t: &Texts<'_>,
+) -> Option<Vec<Effect>> {
+    let said = format!(" {} ", intent::plain(text));
+    let has = |words: &[&str]| words.iter().any(|w| said.contains(w));
+    if has(&[" cancel", " cancela", "ยกเลิก"]) {
+        return Some(on_payload(conv, "CLEAR", shop, settings, t));
+    }
+    if has(&[
+        " pick it up",
+        " pick up",
+        " pickup",
+        " recoger",
+        " recojo",
+        "รับเอง",
+    ]) {
+        return Some(on_payload(conv, "FUL:pickup", shop, settings, t));
+    }
+    if intent::is_question(text) {
+        let mut effects = answer(conv, text, shop, t);
+        effects.extend(next_detail(conv, shop, settings, t));
+        return Some(effects);
+    }
+    None
+}
+
+/// "oh wait, add a coke", "también una coca", "เพิ่มโค้ก": more for the order, not an address.
+fn adds_to_order(text: &str) -> bool {
+    let said = intent::plain(text);
+    [
+        "add ",
+        "also ",
+        "oh wait",
+        "wait ",
+        "and a ",
+        "plus ",
+        "agrega",
+        "añade",
+        "también",
+        "tambien",
+        "เพิ่ม",
+    ]
+    .iter()
+    .any(|cue| said.starts_with(cue))
 }
 
 /// A customer's words as the bot repeats them: at most 40 characters.
@@ -1172,7 +1365,11 @@ fn quoted(text: &str) -> String {
 /// A question about the menu ("do you have coke?", "¿tienen coca?"): the items it names with
 /// their prices and a button to add each, or help when it names none. Never an order.
 fn answer(conv: &Conversation, text: &str, shop: &Shop, t: &Texts<'_>) -> Vec<Effect> {
-    let reading = reader::read(text, &shop.catalog);
+    let mut reading = reader::read(text, &shop.catalog);
+    if reading.lines.is_empty() {
+        // A price question reads as nothing ("how much is a coke?"): its item without it.
+        reading = reader::read(&intent::without_price_words(text), &shop.catalog);
+    }
     let mut named: Vec<(String, String, i64, bool)> = Vec::new();
     for read in &reading.lines {
         let Some(entry) = shop.catalog.entry(read.entry) else {
@@ -1210,7 +1407,15 @@ fn answer(conv: &Conversation, text: &str, shop: &Shop, t: &Texts<'_>) -> Vec<Ef
         })
         .collect();
     replies.extend(main_replies(t, !conv.cart.is_empty()));
-    vec![say_with(t.get("on_menu", &[("items", &items)]), replies)]
+    let mut said = t.get("on_menu", &[("items", &items)]);
+    // What is in a dish, or whether it is safe for someone, is for the kitchen to say.
+    if intent::asks_about_ingredients(text) {
+        said = format!(
+            "{said}\n{}",
+            t.get("ask_a_person", &[("restaurant", &shop.restaurant)])
+        );
+    }
+    vec![say_with(said, replies)]
 }
 
 /// Takes what `what` names out of the cart: that many when it says a number ("remove 1
@@ -1252,7 +1457,6 @@ fn remove(conv: &mut Conversation, what: &str, shop: &Shop, t: &Texts<'_>) -> Ve
             main_replies(t, !conv.cart.is_empty()),
         )];
     }
-    conv.step = Step::Idle;
     let mut effects = vec![say(t.get("removed", &[("items", &removed.join(", "))]))];
     effects.extend(cart(conv, shop, t));
     effects
@@ -1309,14 +1513,18 @@ fn line_note(words: &str, item: &PublishedItem) -> Option<String> {
         " with ",
         " without ",
         " no ",
+        " not ",
         " extra ",
         " less ",
         " more ",
+        " mild",
         " con ",
         " sin ",
         " más ",
         " poco ",
         " poca ",
+        " bien ",
+        " muy ",
     ];
     let thai = ["ไม่ใส่", "ไม่เอา", "ไม่", "ใส่", "เพิ่ม"];
     let at = latin
@@ -1448,8 +1656,20 @@ fn is_yes(text: &str) -> bool {
         "ได้",
         "ได้เลย",
         "โอเค",
+        "looks good",
+        "yep looks good",
+        "all good",
+        "perfect",
+        "correct",
+        "thats right",
+        "correcto",
+        "perfecto",
+        "está bien",
+        "esta bien",
+        "ถูกต้อง",
     ]
     .contains(&intent::plain(text).as_str())
+        || ["👍", "👌", "✅"].contains(&text.trim())
 }
 
 fn is_no(text: &str) -> bool {

@@ -489,9 +489,9 @@ fn any_input_in_any_step_never_panics_and_keeps_the_cart_sane() {
 #[test]
 fn questions_about_the_menu_are_answered_never_ordered() {
     for (language, text, answer) in [
-        ("en", "do you have coke?", "Yes, we have Coke (30.00 THB)"),
-        ("en", "is the coke cold?", "Yes, we have Coke"),
-        ("es", "¿tienen coca?", "Sí, tenemos Coke"),
+        ("en", "do you have coke?", "On our menu: Coke (30.00 THB)"),
+        ("en", "is the coke cold?", "On our menu: Coke"),
+        ("es", "¿tienen coca?", "En nuestro menú: Coke"),
     ] {
         let mut chat = Chat::new();
         chat.conv.language = language.to_owned();
@@ -513,7 +513,7 @@ fn questions_about_the_menu_are_answered_never_ordered() {
     }
     let mut chat = Chat::new();
     let thai = said(&chat.text("มีผัดไทยไหมคะ"));
-    assert!(thai.contains("มี Pad thai (120.00 THB)"), "{thai}");
+    assert!(thai.contains("ในเมนูมี Pad thai (120.00 THB)"), "{thai}");
     assert!(chat.conv.cart.is_empty());
     // A question that names nothing gets help, with the buttons and an example from this menu.
     let mut chat = Chat::new();
@@ -731,4 +731,194 @@ fn what_no_option_says_is_kept_as_the_line_note() {
     chat.text("coke no ice");
     assert_eq!(chat.conv.cart.len(), 2, "{:?}", chat.conv.cart);
     assert_eq!(chat.conv.cart[1].note.as_deref(), Some("no ice"));
+}
+
+#[test]
+fn more_ways_to_take_out_or_recount() {
+    for (text, left) in [
+        ("scratch the coke", 0),
+        ("forget the coke", 0),
+        ("take one coke off", 2),
+        ("minus 1 coke", 2),
+        ("make it 1 coke instead of 3", 1),
+        ("only 1 coke please", 1),
+        ("reduce coke to 2", 2),
+        ("just 5 coke", 5),
+    ] {
+        let mut chat = Chat::new();
+        chat.text("3 coke");
+        let reply = said(&chat.text(text));
+        let held: u32 = chat.conv.cart.iter().map(|l| l.quantity).sum();
+        assert_eq!(held, left, "{text}: {reply}");
+    }
+    let mut chat = Chat::new();
+    chat.conv.language = "es".to_owned();
+    chat.text("3 coca");
+    chat.text("mejor solo una coca");
+    assert_eq!(chat.conv.cart[0].quantity, 1);
+    chat.text("sácame la coca");
+    assert!(chat.conv.cart.is_empty());
+    let mut chat = Chat::new();
+    chat.conv.language = "th".to_owned();
+    chat.text("ผัดไทย 3");
+    chat.text("regular");
+    chat.tap("DONE");
+    chat.text("เปลี่ยนผัดไทยเป็น 1");
+    assert_eq!(chat.conv.cart[0].quantity, 1, "{:?}", chat.cart());
+    chat.text("ผัดไทยไม่เอาแล้วค่ะ");
+    assert!(chat.conv.cart.is_empty(), "{:?}", chat.cart());
+}
+
+#[test]
+fn remarks_and_ingredient_questions_are_not_orders() {
+    for text in [
+        "I hate coke",
+        "my kid spilled his coke lol",
+        "the pad thai yesterday was amazing",
+        "la coca está muy cara",
+        "เมื่อวานกินผัดไทยไปแล้ว",
+        "your pad thai is too expensive",
+    ] {
+        let mut chat = Chat::new();
+        let reply = said(&chat.text(text));
+        assert!(chat.conv.cart.is_empty(), "{text}: {reply}");
+        assert!(matches!(chat.conv.step, Step::Idle), "{text}: {reply}");
+    }
+    // "I'd love a coke" is an order all the same.
+    let mut chat = Chat::new();
+    chat.text("I'd love 2 coke");
+    assert_eq!(chat.cart(), vec![("Coke".to_owned(), 2, vec![])]);
+    // A question about what is in a dish names it, never says yes, and points to a person.
+    let mut chat = Chat::new();
+    let reply = said(&chat.text("is the pad thai gluten free?"));
+    assert!(!reply.contains("Yes"), "{reply}");
+    assert!(reply.contains("ask a person"), "{reply}");
+    assert!(chat.conv.cart.is_empty());
+    // A price question names the price.
+    for text in [
+        "how much is a coke?",
+        "price of coke",
+        "¿cuánto cuesta la coca?",
+    ] {
+        let mut chat = Chat::new();
+        let reply = said(&chat.text(text));
+        assert!(reply.contains("Coke (30.00 THB)"), "{text}: {reply}");
+        assert!(chat.conv.cart.is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn an_order_typed_while_a_line_is_being_built_waits_its_turn() {
+    let mut chat = Chat::new();
+    chat.text("2 pad thai");
+    let asked = said(&chat.text("and 2 cokes"));
+    assert!(asked.contains("choose Size"), "{asked}");
+    let done = said(&chat.text("large"));
+    let done = if done.contains("Extras") {
+        said(&chat.tap("DONE"))
+    } else {
+        done
+    };
+    assert!(done.contains("Added 2 × Coke"), "{done}");
+    assert_eq!(chat.cart().len(), 2, "{:?}", chat.cart());
+    assert_eq!(chat.cart()[0].1, 2);
+    // A combo's choice, typed as the reader reads it.
+    let mut chat = Chat::new();
+    let set = chat.shop.menu.combos[0].id.to_string();
+    let asked = said(&chat.tap(&format!("ADDC:{set}")));
+    assert!(
+        asked.contains("Drink") || asked.contains("Protein"),
+        "{asked}"
+    );
+    let mut reply = asked;
+    for _ in 0..3 {
+        if reply.contains("Drink") {
+            reply = said(&chat.text("thai tea"));
+        } else if reply.contains("Protein") {
+            reply = said(&chat.text("pork"));
+        } else {
+            break;
+        }
+    }
+    assert_eq!(chat.conv.cart.len(), 1, "{:?} {reply}", chat.cart());
+    assert!(chat.conv.cart[0].combo);
+}
+
+#[test]
+fn what_is_not_understood_in_checkout_asks_the_same_question_again() {
+    let mut chat = Chat::new();
+    chat.text("coke");
+    chat.text("checkout");
+    let again = said(&chat.text("banana smoothie"));
+    assert!(again.contains("FUL:pickup"), "{again}");
+    chat.text("pickup");
+    chat.text("0812345678");
+    let again = said(&chat.text("hmm"));
+    assert!(again.contains("PAY:cash"), "{again}");
+    chat.tap("PAY:cash");
+    let again = said(&chat.text("asdf"));
+    assert!(again.contains("CONFIRM"), "{again}");
+    // "no" at the summary changes it; a thumbs up confirms.
+    chat.text("no");
+    assert!(chat.conv.phone.is_none());
+    chat.text("checkout");
+    chat.text("pickup");
+    chat.text("0812345678");
+    chat.tap("PAY:cash");
+    let placed = chat.text("👍");
+    assert!(placed.contains(&Effect::PlaceOrder), "{}", said(&placed));
+}
+
+#[test]
+fn at_the_address_question_a_change_of_mind_is_not_an_address() {
+    let start = || {
+        let mut chat = Chat::new();
+        chat.text("coke");
+        chat.text("checkout");
+        chat.text("delivery");
+        chat
+    };
+    let mut chat = start();
+    chat.text("actually i'll pick it up");
+    assert_eq!(chat.conv.fulfillment.as_deref(), Some("pickup"));
+    assert!(chat.conv.address.is_none());
+    let mut chat = start();
+    chat.text("nevermind, cancel");
+    assert!(chat.conv.cart.is_empty() && chat.conv.address.is_none());
+    let mut chat = start();
+    let reply = said(&chat.text("what's the delivery fee?"));
+    assert!(chat.conv.address.is_none(), "{reply}");
+    assert!(reply.contains("Where should we deliver?"), "{reply}");
+    let mut chat = start();
+    chat.text("oh wait, add a thai iced tea");
+    assert!(chat.conv.address.is_none());
+    assert_eq!(chat.cart().len(), 2, "{:?}", chat.cart());
+    // An address that starts with "No." is an address.
+    let mut chat = start();
+    chat.text("No. 5 Sukhumvit Soi 3");
+    assert_eq!(
+        chat.conv.address.as_ref().map(|a| a.line1.as_str()),
+        Some("No. 5 Sukhumvit Soi 3")
+    );
+}
+
+#[test]
+fn a_person_is_asked_for_in_many_words() {
+    for (language, text) in [
+        ("en", "i need a human"),
+        ("en", "let me talk to staff"),
+        ("es", "necesito hablar con una persona"),
+        ("es", "pásame con un humano"),
+        ("th", "ขอสายแอดมินค่ะ"),
+        ("th", "ขอคุยกับคนจริงๆ"),
+    ] {
+        let mut chat = Chat::new();
+        chat.conv.language = language.to_owned();
+        let reply = chat.text(text);
+        assert!(
+            reply.contains(&Effect::PassToHuman),
+            "{text}: {}",
+            said(&reply)
+        );
+    }
 }

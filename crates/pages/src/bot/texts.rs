@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 pub const LANGUAGES: [&str; 3] = ["en", "es", "th"];
 
 /// Every text key, for validating overrides.
-pub const KEYS: [&str; 55] = [
+pub const KEYS: [&str; 58] = [
     "greeting",
     "menu_button",
     "my_order_button",
@@ -63,6 +63,9 @@ pub const KEYS: [&str; 55] = [
     "on_menu",
     "status_pending_payment",
     "pay_here",
+    "now_in_cart",
+    "not_understood_short",
+    "ask_a_person",
 ];
 
 fn english() -> &'static [(&'static str, &'static str)] {
@@ -179,7 +182,13 @@ fn english() -> &'static [(&'static str, &'static str)] {
             "cancel_placed",
             "Your cart is empty. To change or cancel an order you already placed, talk to a person from {restaurant}.",
         ),
-        ("on_menu", "Yes, we have {items}."),
+        ("on_menu", "On our menu: {items}."),
+        ("now_in_cart", "Now {items}."),
+        ("not_understood_short", "Sorry, I didn't get that."),
+        (
+            "ask_a_person",
+            "For ingredients and allergies, please ask a person from {restaurant}: tap \"Talk to a person\".",
+        ),
         (
             "status_pending_payment",
             "Order #{number} is waiting for payment.",
@@ -311,7 +320,13 @@ fn spanish() -> &'static [(&'static str, &'static str)] {
             "cancel_placed",
             "Tu carrito está vacío. Para cambiar o cancelar un pedido ya hecho, habla con una persona de {restaurant}.",
         ),
-        ("on_menu", "Sí, tenemos {items}."),
+        ("on_menu", "En nuestro menú: {items}."),
+        ("now_in_cart", "Ahora {items}."),
+        ("not_understood_short", "Lo siento, no entendí."),
+        (
+            "ask_a_person",
+            "Para ingredientes y alergias, pregunta a una persona de {restaurant}: toca \"Hablar con alguien\".",
+        ),
         (
             "status_pending_payment",
             "El pedido #{number} está esperando el pago.",
@@ -398,7 +413,13 @@ fn thai() -> &'static [(&'static str, &'static str)] {
             "cancel_placed",
             "ตะกร้าว่างค่ะ ถ้าต้องการแก้ไขหรือยกเลิกออเดอร์ที่สั่งแล้ว กรุณาคุยกับพนักงานของ {restaurant} ค่ะ",
         ),
-        ("on_menu", "มี {items} ค่ะ"),
+        ("on_menu", "ในเมนูมี {items} ค่ะ"),
+        ("now_in_cart", "ตอนนี้ {items} ค่ะ"),
+        ("not_understood_short", "ขออภัย ไม่เข้าใจค่ะ"),
+        (
+            "ask_a_person",
+            "เรื่องส่วนผสมและอาการแพ้ กรุณาสอบถามพนักงานของ {restaurant} ค่ะ กด \"คุยกับพนักงาน\"",
+        ),
         ("status_pending_payment", "ออเดอร์ #{number} รอชำระเงินค่ะ"),
         ("pay_here", "ชำระเงินที่นี่เพื่อส่งเข้าครัว: {link}"),
     ]
@@ -469,6 +490,7 @@ pub fn detect(text: &str) -> Option<&'static str> {
     let spanish = [
         "hola",
         "quiero",
+        "porfa",
         "por favor",
         "gracias",
         "buenas",
