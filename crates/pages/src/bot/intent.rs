@@ -688,12 +688,18 @@ pub fn is_remark(text: &str) -> bool {
         "เอา",
         "สั่ง",
     ];
-    if ordering.iter().any(|o| said.starts_with(o)) || crate::reader::has_count(text) {
+    let adds = [" add ", " agrega ", " añade ", " เพิ่ม"];
+    if ordering.iter().any(|o| said.starts_with(o))
+        || adds.iter().any(|a| padded.contains(a))
+        || crate::reader::has_count(text)
+    {
         return false;
     }
+    // Words of a remark, not of an order: "great", "love" or "think" often start one ("great,
+    // a coke please", "I think I'll have the pad thai"), so they are not here.
     let latin = [
         "hate",
-        "love",
+        "hated",
         "loved",
         "liked",
         "amazing",
@@ -704,30 +710,20 @@ pub fn is_remark(text: &str) -> bool {
         "yesterday",
         "spilled",
         "expensive",
-        "cheap",
-        "too",
-        "was",
-        "were",
+        "overpriced",
         "tasted",
-        "think",
-        "bad",
         "terrible",
-        "great",
+        "horrible",
         "lol",
         "ayer",
         "estaba",
         "estuvo",
         "caro",
         "cara",
-        "rico",
-        "rica",
         "buenísimo",
         "buenísima",
         "delicioso",
         "deliciosa",
-        "malo",
-        "mala",
-        "horrible",
     ];
     let thai = ["อร่อย", "เมื่อวาน", "แพง", "กินไปแล้ว", "ชอบ", "เกลียด"];
     latin.iter().any(|w| padded.contains(&format!(" {w} ")))

@@ -784,10 +784,18 @@ fn remarks_and_ingredient_questions_are_not_orders() {
         assert!(chat.conv.cart.is_empty(), "{text}: {reply}");
         assert!(matches!(chat.conv.step, Step::Idle), "{text}: {reply}");
     }
-    // "I'd love a coke" is an order all the same.
-    let mut chat = Chat::new();
-    chat.text("I'd love 2 coke");
-    assert_eq!(chat.cart(), vec![("Coke".to_owned(), 2, vec![])]);
+    // Orders with warm words are orders all the same.
+    for text in [
+        "I'd love 2 coke",
+        "great, a coke please",
+        "a coke too",
+        "I think I'll have a coke",
+        "the coke was great, add another coke",
+    ] {
+        let mut chat = Chat::new();
+        let reply = said(&chat.text(text));
+        assert_eq!(chat.cart().len(), 1, "{text}: {reply}");
+    }
     // A question about what is in a dish names it, never says yes, and points to a person.
     let mut chat = Chat::new();
     let reply = said(&chat.text("is the pad thai gluten free?"));
