@@ -471,7 +471,28 @@ const REMOVE: [&str; 38] = [
 
 /// Words that ask for a person wherever they stand in a message ("i need a human", "pásame con
 /// un humano", "ขอสายแอดมินค่ะ").
-const PERSON: [&str; 16] = [
+const PERSON: [&str; 37] = [
+    "someone",
+    "somebody",
+    "the owner",
+    "manager",
+    "need help",
+    "complaint",
+    "allergic",
+    "necesito ayuda",
+    "asesor",
+    "encargado",
+    "encargada",
+    "dueño",
+    "reclamo",
+    "queja",
+    "alérgico",
+    "alérgica",
+    "ติดต่อร้าน",
+    "เจ้าของร้าน",
+    "มีคนอยู่ไหม",
+    "แพ้อาหาร",
+    "ร้องเรียน",
     "human",
     "a person",
     "real person",
@@ -530,12 +551,100 @@ pub fn button(text: &str, t: &Texts<'_>, offered: &[&'static str]) -> Option<&'s
                 .find(|p| title_is(p) || phrase_is(p))
         })
         .or(person.then_some("HUMAN"))
+        .or(asks_status(text).then_some("MY_ORDER"))
+}
+
+/// A message that ends the order with other words around it ("ok that's it, checkout",
+/// "listo, eso sería todo", "แค่นี้ค่ะ สั่งเลย"): go to checkout.
+pub fn wants_checkout(text: &str) -> bool {
+    let padded = format!(" {} ", plain(text));
+    [
+        " checkout ",
+        " check out ",
+        " thats all ",
+        " thats it ",
+        " pay now ",
+        " i want to pay ",
+        " eso es todo ",
+        " eso sería todo ",
+        " eso seria todo ",
+        " es todo ",
+        " quiero pagar ",
+        " nada más ",
+        "สั่งเลย",
+        "แค่นี้",
+        "พอแล้ว",
+        "เช็คบิล",
+    ]
+    .iter()
+    .any(|w| padded.contains(w))
+}
+
+/// Thanks or a plain acknowledgement ("thanks", "gracias", "ขอบคุณค่ะ", "ok").
+pub fn is_thanks(text: &str) -> bool {
+    let said = plain(text);
+    [
+        "thanks",
+        "thank you",
+        "thx",
+        "ty",
+        "ok",
+        "okay",
+        "cool",
+        "gracias",
+        "muchas gracias",
+        "vale",
+        "ขอบคุณ",
+        "ขอบคุณมาก",
+        "โอเค",
+    ]
+    .contains(&said.as_str())
+}
+
+/// A question about an order already placed ("is my food ready?", "¿cómo va mi pedido?",
+/// "อีกนานไหมคะ").
+pub fn asks_status(text: &str) -> bool {
+    let said = plain(text);
+    let padded = format!(" {said} ");
+    let cancels = ["cancel", "ยกเลิก"];
+    if cancels.iter().any(|c| said.contains(c)) {
+        return false;
+    }
+    [
+        " my order ",
+        " my food ",
+        " how long ",
+        " order status ",
+        " mi pedido ",
+        " mi orden ",
+        " cuánto falta ",
+        " cuanto falta ",
+        " cuánto tarda ",
+    ]
+    .iter()
+    .any(|w| padded.contains(w))
+        || ["อีกนาน", "ได้ยัง", "ออเดอร์ของฉัน", "ถึงไหนแล้ว"]
+            .iter()
+            .any(|w| said.contains(w))
 }
 
 /// Emptying the cart or taking something out of it.
 pub fn cart_change(text: &str) -> Option<Intent> {
     let said = plain(text);
-    if CLEAR.contains(&said.as_str()) {
+    let padded = format!(" {said} ");
+    let cancels_all = [
+        " cancel my order ",
+        " cancel the order ",
+        " cancel everything ",
+        " cancel it all ",
+        " cancelar mi pedido ",
+        " cancelar el pedido ",
+        " cancela todo ",
+        " cancelar todo ",
+        "ยกเลิกออเดอร์",
+        "ยกเลิกทั้งหมด",
+    ];
+    if CLEAR.contains(&said.as_str()) || cancels_all.iter().any(|c| padded.contains(c)) {
         return Some(Intent::Clear);
     }
     for verb in REMOVE {
@@ -668,6 +777,24 @@ pub fn is_question(text: &str) -> bool {
 pub fn is_remark(text: &str) -> bool {
     let said = plain(text);
     let padded = format!(" {said} ");
+    // Talk of an order already had is never a new one, count or not ("I ordered 2 pad thai
+    // yesterday and it was cold", "ayer pedí 2", "เมื่อวานสั่งผัดไทย 2 จาน").
+    let past = [
+        " already ",
+        " yesterday ",
+        " ordered ",
+        " last week ",
+        " last time ",
+        " i had ",
+        " ayer ",
+        " pedí ",
+        " pedimos ",
+        " la vez pasada ",
+    ];
+    let thai_past = ["เมื่อวาน", "สั่งไปแล้ว", "ครั้งก่อน", "ครั้งที่แล้ว"];
+    if past.iter().any(|w| padded.contains(w)) || thai_past.iter().any(|w| said.contains(w)) {
+        return true;
+    }
     let ordering = [
         "i want",
         "i would",
@@ -700,7 +827,13 @@ pub fn is_remark(text: &str) -> bool {
     let latin = [
         "hate",
         "hated",
+        "loves",
         "loved",
+        "cheap",
+        "sweet",
+        "salty",
+        "bland",
+        "said",
         "liked",
         "amazing",
         "awesome",

@@ -1158,6 +1158,22 @@ fn on_text(
     if answering && let Some(effects) = typed(conv, text, shop, settings, t) {
         return effects;
     }
+    let idle = matches!(conv.step, Step::Idle);
+    if idle && !conv.cart.is_empty() && (is_no(text) || intent::wants_checkout(text)) {
+        // "no" to "Anything else?", or the order ended in other words.
+        return checkout(conv, shop, settings, t);
+    }
+    if idle && intent::is_thanks(text) {
+        let key = if conv.cart.is_empty() {
+            "welcome"
+        } else {
+            "anything_else"
+        };
+        return vec![say_with(
+            t.get(key, &[]),
+            main_replies(t, !conv.cart.is_empty()),
+        )];
+    }
     // "hi", or "hola, 2 coca": a greeting alone is answered, one with an order is the order.
     let mut text = text;
     if is_greeting(text) {
@@ -1169,6 +1185,27 @@ fn on_text(
         }
         text = rest;
     }
+    // More for the order in the middle of checkout: once it is in the cart, checkout goes on.
+    let resume = matches!(
+        conv.step,
+        Step::Fulfillment | Step::Address | Step::Phone | Step::Payment | Step::Confirm
+    );
+    let mut effects = read_order(conv, text, shop, settings, t);
+    if resume && matches!(conv.step, Step::Idle) && !conv.cart.is_empty() {
+        effects.retain(|e| !matches!(e, Effect::Say(m) if m.to_json()["quick_replies"].is_array()));
+        effects.extend(next_detail(conv, shop, settings, t));
+    }
+    effects
+}
+
+/// The text as questions, remarks or an order (the reader's lines and doubts).
+fn read_order(
+    conv: &mut Conversation,
+    text: &str,
+    shop: &Shop,
+    settings: &BotSettings,
+    t: &Texts<'_>,
+) -> Vec<Effect> {
     if intent::is_question(text) {
         let mut effects = answer(conv, text, shop, t);
         effects.extend(ask_again(conv, shop, settings, t));
@@ -1533,6 +1570,13 @@ fn line_note(words: &str, item: &PublishedItem) -> Option<String> {
         .chain(thai.iter().filter_map(|m| padded.find(m)))
         .min()?;
     let segment = padded[at..].trim();
+    // "one more coke", "add one more pad thai", "โค้กเพิ่มอีก 1": more of the dish, not a note.
+    let dish = std::iter::once(&item.name)
+        .chain(item.keywords.values().flatten())
+        .any(|name| matches_name(segment, name) || fold(segment).contains(&fold(name)));
+    if dish || reader::has_count(segment) {
+        return None;
+    }
     let named = item
         .modifier_groups
         .iter()

@@ -930,3 +930,90 @@ fn a_person_is_asked_for_in_many_words() {
         );
     }
 }
+
+#[test]
+fn a_third_probe_plain_paths() {
+    // More of the same is more, never a note.
+    let mut chat = Chat::new();
+    chat.text("a coke");
+    chat.text("one more coke");
+    assert_eq!(chat.cart(), vec![("Coke".to_owned(), 2, vec![])]);
+    assert_eq!(chat.conv.cart[0].note, None);
+    // Talk of an order already had is not an order, count or not.
+    for text in [
+        "I already ordered a coke",
+        "I ordered 2 pad thai yesterday and it was cold",
+        "ayer pedí 2 pad thai y llegaron fríos",
+        "เมื่อวานสั่งผัดไทย 2 จาน มาเย็นชืด",
+        "my friend said your coke is cheap",
+    ] {
+        let mut chat = Chat::new();
+        let reply = said(&chat.text(text));
+        assert!(chat.conv.cart.is_empty(), "{text}: {reply}");
+        assert!(matches!(chat.conv.step, Step::Idle), "{text}: {reply}");
+    }
+    // A person, in more words.
+    for text in [
+        "can I talk to someone?",
+        "I need help",
+        "I have a complaint",
+        "can I talk to the owner?",
+        "quiero hablar con el encargado",
+        "ขอคุยกับเจ้าของร้าน",
+        "I'm allergic to peanuts",
+    ] {
+        let mut chat = Chat::new();
+        let reply = chat.text(text);
+        assert!(
+            reply.contains(&Effect::PassToHuman),
+            "{text}: {}",
+            said(&reply)
+        );
+    }
+    // "no" to "Anything else?" and closings in other words go to checkout.
+    for text in [
+        "no thanks",
+        "ok that's it, checkout",
+        "listo, eso sería todo",
+        "แค่นี้ค่ะ สั่งเลย",
+    ] {
+        let mut chat = Chat::new();
+        chat.text("coke");
+        let reply = said(&chat.text(text));
+        assert!(reply.contains("FUL:pickup"), "{text}: {reply}");
+    }
+    let mut chat = Chat::new();
+    let reply = said(&chat.text("thanks"));
+    assert!(reply.contains("You're welcome"), "{reply}");
+    // Status questions go to the worker; "I want to cancel my order" empties the cart.
+    let chat = Chat::new();
+    for text in [
+        "is my food ready?",
+        "how long for my order?",
+        "¿cómo va mi pedido?",
+        "อีกนานไหมคะ",
+    ] {
+        let input = Input::Text(text.to_owned());
+        assert!(
+            asks_for_orders(&chat.conv, &input, &chat.settings),
+            "{text}"
+        );
+    }
+    let mut chat = Chat::new();
+    chat.text("coke");
+    chat.text("I want to cancel my order");
+    assert!(chat.conv.cart.is_empty());
+    // More for the order during checkout, then checkout goes on where it was.
+    let mut chat = Chat::new();
+    chat.text("coke");
+    chat.text("checkout");
+    chat.text("delivery");
+    let reply = said(&chat.text("oh wait, add a thai iced tea"));
+    assert!(reply.contains("Where should we deliver?"), "{reply}");
+    chat.text("12 Sathorn Rd");
+    assert_eq!(
+        chat.conv.address.as_ref().map(|a| a.line1.as_str()),
+        Some("12 Sathorn Rd")
+    );
+    assert_eq!(chat.cart().len(), 2);
+}

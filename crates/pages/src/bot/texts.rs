@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 pub const LANGUAGES: [&str; 3] = ["en", "es", "th"];
 
 /// Every text key, for validating overrides.
-pub const KEYS: [&str; 58] = [
+pub const KEYS: [&str; 59] = [
     "greeting",
     "menu_button",
     "my_order_button",
@@ -66,6 +66,7 @@ pub const KEYS: [&str; 58] = [
     "now_in_cart",
     "not_understood_short",
     "ask_a_person",
+    "welcome",
 ];
 
 fn english() -> &'static [(&'static str, &'static str)] {
@@ -184,6 +185,7 @@ fn english() -> &'static [(&'static str, &'static str)] {
         ),
         ("on_menu", "On our menu: {items}."),
         ("now_in_cart", "Now {items}."),
+        ("welcome", "You're welcome! Anything else?"),
         ("not_understood_short", "Sorry, I didn't get that."),
         (
             "ask_a_person",
@@ -322,6 +324,7 @@ fn spanish() -> &'static [(&'static str, &'static str)] {
         ),
         ("on_menu", "En nuestro menú: {items}."),
         ("now_in_cart", "Ahora {items}."),
+        ("welcome", "¡De nada! ¿Algo más?"),
         ("not_understood_short", "Lo siento, no entendí."),
         (
             "ask_a_person",
@@ -415,6 +418,7 @@ fn thai() -> &'static [(&'static str, &'static str)] {
         ),
         ("on_menu", "ในเมนูมี {items} ค่ะ"),
         ("now_in_cart", "ตอนนี้ {items} ค่ะ"),
+        ("welcome", "ยินดีค่ะ รับอะไรเพิ่มไหมคะ"),
         ("not_understood_short", "ขออภัย ไม่เข้าใจค่ะ"),
         (
             "ask_a_person",
