@@ -981,7 +981,7 @@ fn typed(
     };
     // In the middle of checkout the open question comes again after the cart changed.
     if in_checkout && !conv.cart.is_empty() {
-        effects.retain(|e| !matches!(e, Effect::Say(m) if m.to_json()["quick_replies"].is_array()));
+        drop_buttons(&mut effects);
         effects.extend(next_detail(conv, shop, settings, t));
     } else if conv.cart.is_empty() {
         conv.step = Step::Idle;
@@ -1192,7 +1192,7 @@ fn on_text(
     );
     let mut effects = read_order(conv, text, shop, settings, t);
     if resume && matches!(conv.step, Step::Idle) && !conv.cart.is_empty() {
-        effects.retain(|e| !matches!(e, Effect::Say(m) if m.to_json()["quick_replies"].is_array()));
+        drop_buttons(&mut effects);
         effects.extend(next_detail(conv, shop, settings, t));
     }
     effects
@@ -1319,6 +1319,12 @@ fn not_understood(
     let mut effects = vec![say(t.get("not_understood_short", &[]))];
     effects.extend(ask_again(conv, shop, settings, t));
     effects
+}
+
+/// Drops the messages that offer buttons (the main ones after a cart edit), when the open
+/// checkout question follows with its own.
+fn drop_buttons(effects: &mut Vec<Effect>) {
+    effects.retain(|e| !matches!(e, Effect::Say(m) if !m.quick_replies().is_empty()));
 }
 
 /// The open question again (an option, which one, a checkout detail); nothing when idle.
