@@ -9,8 +9,6 @@ use super::texts::Texts;
 /// An action the customer asked for in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
-    /// The payload of the button this text stands for (`HUMAN`, `MENU`, `PAY:cash`...).
-    Button(&'static str),
     /// Empty the cart (or, with nothing in it, the customer wants to cancel a placed order).
     Clear,
     /// Take what the rest of the text names out of the cart.

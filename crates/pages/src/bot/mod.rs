@@ -958,10 +958,7 @@ fn typed(
     settings: &BotSettings,
     t: &Texts<'_>,
 ) -> Option<Vec<Effect>> {
-    let in_checkout = matches!(
-        conv.step,
-        Step::Fulfillment | Step::Address | Step::Phone | Step::Payment | Step::Confirm
-    );
+    let in_checkout = checking_out(&conv.step);
     if let Some(payload) = intent::button(text, t, &offered(&conv.step, settings)) {
         // "checkout" in the middle of checkout asks the open question again.
         if payload == "CHECKOUT" && in_checkout {
@@ -977,16 +974,35 @@ fn typed(
         Intent::Remove(_) if short_no && matches!(conv.step, Step::Address) => return None,
         Intent::Remove(what) => remove(conv, &what, shop, t),
         Intent::SetQuantity(what) => set_count(conv, &what, shop, t)?,
-        Intent::Button(_) => return None,
     };
     // In the middle of checkout the open question comes again after the cart changed.
     if in_checkout && !conv.cart.is_empty() {
-        drop_buttons(&mut effects);
-        effects.extend(next_detail(conv, shop, settings, t));
+        back_to_checkout(conv, &mut effects, shop, settings, t);
     } else if conv.cart.is_empty() {
         conv.step = Step::Idle;
     }
     Some(effects)
+}
+
+/// True at the checkout questions (delivery or pickup, address, phone, payment, the summary).
+fn checking_out(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::Fulfillment | Step::Address | Step::Phone | Step::Payment | Step::Confirm
+    )
+}
+
+/// After the cart changed in the middle of checkout: the open checkout question again, in
+/// place of the main buttons the change's messages offered.
+fn back_to_checkout(
+    conv: &mut Conversation,
+    effects: &mut Vec<Effect>,
+    shop: &Shop,
+    settings: &BotSettings,
+    t: &Texts<'_>,
+) {
+    effects.retain(|e| !matches!(e, Effect::Say(m) if !m.quick_replies().is_empty()));
+    effects.extend(next_detail(conv, shop, settings, t));
 }
 
 /// "make it 1 coke", "only 2 coke": the cart holds that many of it (more added to its last
@@ -1186,14 +1202,10 @@ fn on_text(
         text = rest;
     }
     // More for the order in the middle of checkout: once it is in the cart, checkout goes on.
-    let resume = matches!(
-        conv.step,
-        Step::Fulfillment | Step::Address | Step::Phone | Step::Payment | Step::Confirm
-    );
+    let resume = checking_out(&conv.step);
     let mut effects = read_order(conv, text, shop, settings, t);
     if resume && matches!(conv.step, Step::Idle) && !conv.cart.is_empty() {
-        drop_buttons(&mut effects);
-        effects.extend(next_detail(conv, shop, settings, t));
+        back_to_checkout(conv, &mut effects, shop, settings, t);
     }
     effects
 }
@@ -1321,12 +1333,6 @@ fn not_understood(
     effects
 }
 
-/// Drops the messages that offer buttons (the main ones after a cart edit), when the open
-/// checkout question follows with its own.
-fn drop_buttons(effects: &mut Vec<Effect>) {
-    effects.retain(|e| !matches!(e, Effect::Say(m) if !m.quick_replies().is_empty()));
-}
-
 /// The open question again (an option, which one, a checkout detail); nothing when idle.
 fn ask_again(
     conv: &mut Conversation,
@@ -1368,7 +1374,7 @@ fn not_an_address(
     }
     if intent::is_question(text) {
         let mut effects = answer(conv, text, shop, t);
-        effects.extend(next_detail(conv, shop, settings, t));
+        effects.extend(ask_again(conv, shop, settings, t));
         return Some(effects);
     }
     None
@@ -1468,12 +1474,8 @@ fn remove(conv: &mut Conversation, what: &str, shop: &Shop, t: &Texts<'_>) -> Ve
     let explicit = reader::has_count(what);
     let mut removed = Vec::new();
     for read in &reading.lines {
-        let Some(entry) = shop.catalog.entry(read.entry) else {
+        let Some((id, combo)) = entry_key(shop, read.entry) else {
             continue;
-        };
-        let (id, combo) = match entry.kind {
-            EntryKind::Item(id) => (id.to_string(), false),
-            EntryKind::Combo(id) => (id.to_string(), true),
         };
         let mut left = read.quantity;
         for i in (0..conv.cart.len()).rev() {
@@ -1700,7 +1702,6 @@ fn is_yes(text: &str) -> bool {
         "sí confirmo",
         "confirmar pedido",
         "ใช่",
-        "ok ค่ะ",
         "ตกลง",
         "ยืนยัน",
         "ได้",
